@@ -1,0 +1,3 @@
+from queuewatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,272 @@
+"""The ``queuewatch`` command: wiring only.
+
+    queuewatch [--demo] [--region R] [--interval S] [--filter P] ...   the live dashboard
+    queuewatch snapshot [--demo] [--format table|json|csv|ndjson] [--watch]  one-shot (or streamed) figures
+    queuewatch simulate [--port N] ...                                 the local Genesys Cloud simulator
+    queuewatch config path|init                                        where the config file lives
+
+Exit codes: 0 ok, 2 usage or configuration, 3 credentials or permissions, 4 Genesys unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, NoReturn, TextIO
+
+from queuewatch import __version__
+from queuewatch.config import Settings, build_settings, default_config_path
+from queuewatch.errors import ConfigError, QueuewatchError
+from queuewatch.poller import (
+    BackingOff,
+    Poller,
+    PollerEvent,
+    PollerSettings,
+    PollFailed,
+    SnapshotReady,
+)
+from queuewatch.source import QueueSource
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 2, 3, 4
+#: PollFailed.kind -> exit code.
+EXIT_BY_KIND = {"auth": EXIT_AUTH, "permission": EXIT_AUTH, "config": EXIT_USAGE}
+
+log = logging.getLogger("queuewatch")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    return parse
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the dashboard, snapshot and doctor (defaults SUPPRESSed so they merge)."""
+    add = parser.add_argument
+    s = argparse.SUPPRESS
+    add("--demo", action="store_true", default=s, help="use the built-in Genesys Cloud simulator")
+    add("--region", default=s, help="region name (eu-west-1), domain or base URL [GENESYSCLOUD_REGION]")
+    add("--config", default=s, metavar="FILE", help="config file [QUEUEWATCH_CONFIG]")
+    add("--filter", default=s, metavar="PATTERN", help="show only queues whose name matches")
+    add("--timezone", default=s, metavar="TZ", help="IANA zone whose midnight starts 'today'")
+    add("--interval", type=_positive(float), default=s, metavar="S", help="seconds between polls (>= 1)")
+    add("--batch-size", dest="batch_size", type=_positive(int), default=s, metavar="N")
+    add("--timeout", type=_positive(float), default=s, metavar="S", help="seconds to wait for a reply")
+    add("--seed", type=int, default=s, help="demo simulator seed")
+    add("--log-file", dest="log_file", default=s, metavar="FILE", help="write a log (created mode 0600)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="queuewatch", description="Live Genesys Cloud queue dashboard.")
+    parser.add_argument("--version", action="version", version=f"queuewatch {__version__}")
+    _source_options(parser)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
+    _source_options(snapshot)
+    snapshot.add_argument("--format", choices=("table", "json", "csv", "ndjson"), default="table")
+    snapshot.add_argument("--watch", action="store_true", help="keep polling; one line per poll")
+
+    simulate = commands.add_parser("simulate", help="serve the local Genesys Cloud simulator")
+    from queuewatch.simulator.cli import add_arguments
+
+    add_arguments(simulate)
+
+    config = commands.add_parser("config", help="the config file")
+    config.add_argument("action", choices=("path", "init"))
+    config.add_argument("--force", action="store_true", help="init: overwrite an existing file")
+
+    doctor = commands.add_parser("doctor", help="check credentials, region, permissions and reach")
+    _source_options(doctor)
+    return parser
+
+
+# --- wiring ----------------------------------------------------------------------------------------
+
+
+def make_connect(settings: Settings) -> Callable[[], QueueSource]:
+    """A callable that builds the source. It imports the SDK, so call it off the UI thread."""
+
+    def connect() -> QueueSource:
+        from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
+
+        stop_demo: Callable[[], None] | None = None
+        if settings.demo:
+            from queuewatch.simulator import start_demo
+
+            server = start_demo(seed=settings.seed)
+            stop_demo = server.stop
+            base_url, credentials = server.base_url, Credentials("demo", "demo")
+        else:
+            assert settings.base_url and settings.client_id and settings.client_secret
+            base_url = settings.base_url
+            credentials = Credentials(settings.client_id, settings.client_secret.value)
+        source_settings = SourceSettings(
+            base_url=base_url,
+            label=settings.region_label,
+            batch_size=settings.batch_size,
+            concurrency=settings.concurrency,
+            read_timeout=settings.timeout,
+            timezone=settings.timezone,
+            name_pattern=settings.queues,
+            division_ids=settings.divisions,
+        )
+        try:
+            return GenesysSource(source_settings, credentials, on_close=stop_demo)
+        except BaseException:
+            if stop_demo is not None:
+                stop_demo()
+            raise
+
+    return connect
+
+
+def _open_log(path: str) -> None:
+    """Log to ``path``, created with mode 0600 (it may name queues and hosts, never secrets)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(path, 0o600)
+    except OSError as error:
+        raise ConfigError(f"--log-file {path}: {error.strerror}") from None
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("queuewatch")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def log_event(event: PollerEvent) -> None:
+    if isinstance(event, BackingOff):
+        log.warning("%s: %s; retry %d in %.1f s", event.part, event.message, event.attempt, event.delay)
+    elif isinstance(event, PollFailed):
+        log.error("%s: %s", event.part, event.message)
+    elif isinstance(event, SnapshotReady):
+        snap = event.snapshot
+        log.info("snapshot: %d queues, %d errors", len(snap.queues), len(snap.errors))
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def run_dashboard(settings: Settings) -> int:
+    from queuewatch.thresholds import thresholds_from_config
+    from queuewatch.tui.app import QueuewatchApp
+
+    app = QueuewatchApp(
+        connect=make_connect(settings),
+        label=settings.region_label,
+        poller_settings=PollerSettings(interval=settings.interval),
+        thresholds=thresholds_from_config(dict(settings.thresholds)),
+        initial_filter=settings.filter,
+        on_event=log_event,
+        theme=settings.theme,
+    )
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def run_snapshot(settings: Settings, fmt: str, watch: bool, out: TextIO, err: TextIO) -> int:
+    from rich.console import Console
+
+    from queuewatch.export import render_table, to_csv, to_json
+    from queuewatch.names import name_matcher
+
+    matches = name_matcher(settings.filter)
+    status = EXIT_OK
+
+    def emit(event: PollerEvent) -> None:
+        nonlocal status
+        log_event(event)
+        if isinstance(event, BackingOff):
+            err.write(f"queuewatch: {event.message}; retrying in {event.delay:.0f} s\n")
+        elif isinstance(event, PollFailed):
+            err.write(f"queuewatch: {event.message}\n")
+            status = EXIT_BY_KIND.get(event.kind, EXIT_UNAVAILABLE)
+        elif isinstance(event, SnapshotReady):
+            status = EXIT_OK
+            snap = event.snapshot
+            visible = tuple(q for q in snap.queues if matches(q.name))
+            snap = replace(snap, queues=visible)
+            for failure in snap.errors:
+                err.write(f"queuewatch: partial: {failure.message}\n")
+            if fmt == "json":
+                out.write(to_json(snap) + "\n")
+            elif fmt == "ndjson":
+                out.write(to_json(snap, indent=None) + "\n")
+            elif fmt == "csv":
+                out.write(to_csv(visible))
+            else:
+                Console(file=out, width=200 if not out.isatty() else None).print(render_table(snap))
+            out.flush()
+
+    poller = Poller(
+        make_connect(settings),
+        emit,
+        PollerSettings(interval=settings.interval, max_attempts=None if watch else 4, max_backoff=30),
+    )
+    try:
+        poller.run(once=not watch)
+    except KeyboardInterrupt:
+        poller.stop()
+    return status
+
+
+def run_config(action: str, force: bool, out: TextIO) -> int:
+    path = default_config_path()
+    if action == "path":
+        out.write(f"{path}\n")
+        return EXIT_OK
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists: edit it, or pass --force to overwrite it")
+    from queuewatch.config import EXAMPLE_CONFIG
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    out.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    environ = dict(os.environ if env is None else env)
+    flags: dict[str, Any] = vars(args)
+    try:
+        if getattr(args, "log_file", None):
+            _open_log(args.log_file)
+        if args.command == "simulate":
+            from queuewatch.simulator.cli import run
+
+            return run(args)
+        if args.command == "config":
+            return run_config(args.action, args.force, sys.stdout)
+        settings = build_settings(flags, environ)
+        if args.command == "snapshot":
+            return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr)
+        if args.command == "doctor":
+            from queuewatch.doctor import run_doctor
+
+            return run_doctor(settings, sys.stdout)
+        return run_dashboard(settings)
+    except QueuewatchError as error:
+        sys.stderr.write(f"queuewatch: {error.message}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,298 @@
+"""Settings, from flags > environment > config file > defaults, into frozen dataclasses.
+
+The config file is TOML, at ``queuewatch config path`` (the platform's config dir), or wherever
+``--config`` / ``QUEUEWATCH_CONFIG`` point. Every top-level key is optional::
+
+    region = "eu-west-1"            # a region name, a domain, or a base URL
+    interval = 5                    # seconds between live polls (>= 1)
+    timezone = "Europe/London"      # whose midnight starts "today" (default: this machine's)
+    filter = ""                     # the name filter the dashboard starts with
+    queues = "Sales*"               # only list queues whose name matches (Genesys pattern)
+    divisions = []                  # only queues in these division ids
+    batch_size = 100                # queue ids per analytics query
+    concurrency = 4                 # analytics queries in flight at once
+    timeout = 15                    # seconds to wait for a reply
+    theme = "textual-dark"          # any Textual theme name
+
+    [thresholds]                    # see queuewatch.thresholds
+    longest_wait_warn = 60
+
+Secrets come only from the environment: ``GENESYSCLOUD_OAUTHCLIENT_ID`` /
+``GENESYSCLOUD_OAUTHCLIENT_SECRET`` (or ``GENESYS_CLIENT_ID`` / ``GENESYS_CLIENT_SECRET``). A
+config file holding a secret is refused, so it cannot end up in a dotfiles repository.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+from queuewatch.errors import ConfigError
+from queuewatch.regions import resolve_region
+
+ID_VARS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYS_CLIENT_ID")
+SECRET_VARS = ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_SECRET")
+REGION_VAR = "GENESYSCLOUD_REGION"
+CONFIG_VAR = "QUEUEWATCH_CONFIG"
+
+FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "region": str,
+    "interval": (int, float),
+    "timezone": str,
+    "filter": str,
+    "queues": str,
+    "divisions": list,
+    "batch_size": int,
+    "concurrency": int,
+    "timeout": (int, float),
+    "theme": str,
+    "thresholds": dict,
+}
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("queuewatch")) / "config.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A value that must never be printed."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret(<hidden>)"
+
+    def __str__(self) -> str:
+        return "<hidden>"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    demo: bool = False
+    """Run against the built-in simulator instead of Genesys Cloud."""
+    region_label: str = "demo"
+    """What the status bar calls the org."""
+    base_url: str | None = None
+    """API base URL; None in demo mode until the simulator starts."""
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    interval: float = 5.0
+    """Seconds between live polls."""
+    timezone: str = "UTC"
+    filter: str = ""
+    queues: str | None = None
+    divisions: tuple[str, ...] = ()
+    batch_size: int = 100
+    concurrency: int = 4
+    timeout: float = 15.0
+    theme: str | None = None
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    """The raw ``[thresholds]`` table, checked by ``queuewatch.thresholds``."""
+    config_path: Path | None = None
+    seed: int = 7
+    """Demo simulator seed."""
+
+
+def local_timezone(env: Mapping[str, str]) -> str:
+    """This machine's IANA zone name: $TZ, else /etc/localtime's target, else UTC."""
+    candidates = [env.get("TZ", "").lstrip(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[-1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                ZoneInfo(name)
+                return name
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return "UTC"
+
+
+def check_timezone(name: str, source: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{source}: unknown time zone {name!r}: use an IANA name such as Europe/London"
+        ) from None
+    return name
+
+
+def _line_of(text: str, key: str) -> str:
+    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    return f" (line {text.count(chr(10), 0, match.start()) + 1})" if match else ""
+
+
+def load_file(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
+    """Read and check the config file; ({}, "") if it does not exist and is not required."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                f"config file {path} does not exist: create it with `queuewatch config init`"
+            ) from None
+        return {}, ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    for key, value in data.items():
+        if key in ("client_secret", "secret", "client_id", "token"):
+            raise ConfigError(
+                f"{path}{_line_of(text, key)}: {key} does not belong in a file: set "
+                f"{ID_VARS[0]} and {SECRET_VARS[0]} in the environment"
+            )
+        if key not in FILE_KEYS:
+            known = ", ".join(sorted(FILE_KEYS))
+            raise ConfigError(f"{path}{_line_of(text, key)}: unknown key {key!r}; known keys: {known}")
+        expected = FILE_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            names: dict[type, str] = {str: "a string", int: "an integer", list: "a list", dict: "a table"}
+            want = "a number" if isinstance(expected, tuple) else names[expected]
+            raise ConfigError(f"{path}{_line_of(text, key)}: {key} must be {want}")
+    return data, text
+
+
+def _env_first(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+    for name in names:
+        if name in env:
+            return name, env[name]
+    return None
+
+
+def _number(value: Any, name: str, source: str, minimum: float, integer: bool = False) -> Any:
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} must be a number, not {value!r}") from None
+    if not math.isfinite(number) or number < minimum:
+        raise ConfigError(f"{source}: {name} must be at least {minimum:g}, not {value!r}")
+    return number
+
+
+def build_settings(
+    flags: Mapping[str, Any], env: Mapping[str, str], *, needs_credentials: bool = True
+) -> Settings:
+    """Combine flags (argparse values, None where not given), environment and the config file."""
+    config_flag = flags.get("config") or env.get(CONFIG_VAR)
+    path = Path(config_flag).expanduser() if config_flag else default_config_path()
+    data, text = load_file(path, required=bool(config_flag))
+    where = str(path)
+
+    def pick(name: str, flag: str | None = None) -> tuple[Any, str]:
+        value = flags.get(flag or name)
+        if value is not None:
+            return value, f"--{(flag or name).replace('_', '-')}"
+        if name in data:
+            return data[name], f"{where}{_line_of(text, name)}"
+        return None, ""
+
+    interval, source = pick("interval")
+    batch_size, bsource = pick("batch_size")
+    concurrency, csource = pick("concurrency")
+    timeout, tsource = pick("timeout")
+    tz, tzsource = pick("timezone")
+    theme, _ = pick("theme")
+    demo = bool(flags.get("demo"))
+
+    settings: dict[str, Any] = {
+        "demo": demo,
+        "interval": _number(interval, "interval", source, 1) if interval is not None else 5.0,
+        "batch_size": _number(batch_size, "batch_size", bsource, 1, True) if batch_size is not None else 100,
+        "concurrency": _number(concurrency, "concurrency", csource, 1, True)
+        if concurrency is not None
+        else 4,
+        "timeout": _number(timeout, "timeout", tsource, 0.1) if timeout is not None else 15.0,
+        "timezone": check_timezone(tz, tzsource) if tz is not None else local_timezone(env),
+        "filter": pick("filter")[0] or "",
+        "queues": pick("queues")[0],
+        "divisions": tuple(str(d) for d in data.get("divisions", ())),
+        "theme": theme,
+        "thresholds": data.get("thresholds", {}),
+        "config_path": path if data else None,
+        "seed": int(flags.get("seed") or 7),
+    }
+    if demo:
+        return Settings(region_label="demo", **settings)
+
+    region = flags.get("region")
+    region_source = "--region"
+    if region is None and REGION_VAR in env:
+        region, region_source = env[REGION_VAR], REGION_VAR
+    if region is None and "region" in data:
+        region, region_source = data["region"], where
+    if region is None:
+        raise ConfigError(
+            f"no region: set --region or {REGION_VAR} (e.g. us-east-1), or try `queuewatch --demo`"
+        )
+    try:
+        label, base_url = resolve_region(str(region))
+    except ConfigError as error:
+        raise ConfigError(f"{region_source}: {error}") from None
+
+    client_id = _env_first(env, ID_VARS)
+    client_secret = _env_first(env, SECRET_VARS)
+    if needs_credentials:
+        if client_id is None or client_secret is None:
+            raise ConfigError(
+                f"no credentials: set {ID_VARS[0]} and {SECRET_VARS[0]} "
+                f"(or {ID_VARS[1]} and {SECRET_VARS[1]}), or try `queuewatch --demo`"
+            )
+        for name, value in (client_id, client_secret):
+            if not value.strip():
+                raise ConfigError(f"{name} is set but empty: give it the OAuth client's value")
+    return Settings(
+        region_label=label,
+        base_url=base_url,
+        client_id=client_id[1].strip() if client_id else None,
+        client_secret=Secret(client_secret[1].strip()) if client_secret else None,
+        **settings,
+    )
+
+
+EXAMPLE_CONFIG = """\
+# queuewatch configuration. Flags override the environment, which overrides this file.
+# Credentials never go here: set GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET.
+
+# region = "eu-west-1"          # region name, domain (mypurecloud.ie) or base URL
+# interval = 5                  # seconds between live polls (at least 1)
+# timezone = "Europe/London"    # whose midnight starts "today"; default: this machine's zone
+# filter = ""                   # the name filter the dashboard starts with
+# queues = "Sales*"             # list only queues whose name matches (Genesys pattern)
+# divisions = []                # list only queues in these division ids
+# batch_size = 100              # queue ids per analytics query
+# concurrency = 4               # analytics queries in flight at once
+# timeout = 15                  # seconds to wait for a reply
+# theme = "textual-dark"        # any Textual theme
+
+[thresholds]
+# longest_wait_warn = 60        # seconds
+# longest_wait_critical = 180
+# waiting_warn = 5
+# waiting_critical = 15
+# abandon_rate_warn = 0.05      # 0-1
+# abandon_rate_critical = 0.10
+# service_level_margin = 0.2    # critical when this far below the queue's target
+
+# Overrides by queue name (glob, case-insensitive); the first match wins, per setting.
+# [[thresholds.queue]]
+# match = "*VIP*"
+# longest_wait_warn = 20
+# longest_wait_critical = 60
+"""

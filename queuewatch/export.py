@@ -1,0 +1,189 @@
+"""A snapshot as JSON, CSV or a rich table: what ``queuewatch snapshot`` prints.
+
+The JSON shape (null where a value is unknown)::
+
+    {"taken_at": "2026-11-29T10:15:02.120+00:00", "today_at": "...", "partial": false,
+     "queues": [{"id", "name", "division", "waiting", "longest_wait_s", "interacting", "alerting",
+                 "agents": {"idle", "interacting", "not_responding", "communicating",
+                            "off_queue", "on_queue"},
+                 "members",
+                 "today": {"offered", "answered", "abandoned", "abandon_rate", "service_level",
+                           "sl_target", "asa_s", "aht_s"},
+                 "by_media": {"voice": {"waiting", "longest_wait_s", "interacting", "alerting",
+                                        "today": {...same keys as today...}}, ...}}],
+     "errors": [{"part", "kind", "message", "queue_ids"}]}
+
+CSV has one row per queue with the same names flattened by ``.`` (``agents.idle``,
+``today.service_level``); ``by_media`` is left out; unknown values are empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from queuewatch.model import QueueStats, Snapshot
+
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "division",
+    "waiting",
+    "longest_wait_s",
+    "interacting",
+    "alerting",
+    "agents.idle",
+    "agents.interacting",
+    "agents.not_responding",
+    "agents.communicating",
+    "agents.off_queue",
+    "agents.on_queue",
+    "members",
+    "today.offered",
+    "today.answered",
+    "today.abandoned",
+    "today.abandon_rate",
+    "today.service_level",
+    "today.sl_target",
+    "today.asa_s",
+    "today.aht_s",
+)
+
+
+def _round(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value
+
+
+def queue_dict(stats: QueueStats) -> dict[str, Any]:
+    return {
+        "id": stats.id,
+        "name": stats.name,
+        "division": stats.division,
+        "waiting": stats.waiting,
+        "longest_wait_s": _round(stats.longest_wait_s),
+        "interacting": stats.interacting,
+        "alerting": stats.alerting,
+        "agents": asdict(stats.agents),
+        "members": stats.members,
+        "today": {k: _round(v) for k, v in asdict(stats.today).items()},
+        "by_media": {
+            media: {
+                **{k: _round(v) for k, v in asdict(m.live).items()},
+                "today": {k: _round(v) for k, v in asdict(m.today).items()},
+            }
+            for media, m in stats.by_media.items()
+        },
+    }
+
+
+def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "taken_at": snapshot.taken_at.isoformat(timespec="milliseconds"),
+        "today_at": snapshot.today_at.isoformat(timespec="milliseconds") if snapshot.today_at else None,
+        "partial": snapshot.partial,
+        "queues": [queue_dict(q) for q in snapshot.queues],
+        "errors": [
+            {"part": e.part, "kind": e.kind, "message": e.message, "queue_ids": list(e.queue_ids)}
+            for e in snapshot.errors
+        ],
+    }
+
+
+def to_json(snapshot: Snapshot, *, indent: int | None = 2) -> str:
+    return json.dumps(snapshot_dict(snapshot), indent=indent, ensure_ascii=False)
+
+
+def _flatten(prefix: str, value: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            yield from _flatten(f"{name}.", item)
+        else:
+            yield name, item
+
+
+def csv_rows(queues: tuple[QueueStats, ...] | list[QueueStats]) -> Iterator[dict[str, Any]]:
+    for stats in queues:
+        flat = dict(_flatten("", {k: v for k, v in queue_dict(stats).items() if k != "by_media"}))
+        yield {column: flat.get(column) for column in CSV_COLUMNS}
+
+
+def to_csv(queues: tuple[QueueStats, ...] | list[QueueStats]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in csv_rows(queues):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+# --- the rich table -------------------------------------------------------------------------------
+
+UNKNOWN = "–"
+
+
+def fmt_count(value: int | None) -> str:
+    return UNKNOWN if value is None else str(value)
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """m:ss, or h:mm:ss from an hour; "–" when unknown."""
+    if seconds is None:
+        return UNKNOWN
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_percent(ratio: float | None) -> str:
+    return UNKNOWN if ratio is None else f"{ratio * 100:.1f}"
+
+
+def render_table(snapshot: Snapshot) -> Table:
+    table = Table(title=f"{len(snapshot.queues)} queues at {snapshot.taken_at:%H:%M:%S %Z}", expand=False)
+    headers = (
+        "Queue",
+        "Wait",
+        "Longest",
+        "Int",
+        "Avail",
+        "On q",
+        "Not resp",
+        "Off q",
+        "Offered",
+        "Answ",
+        "Aband",
+        "Ab %",
+        "SL %",
+        "ASA",
+        "AHT",
+    )
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
+    for q in snapshot.queues:
+        table.add_row(
+            Text(q.name),
+            fmt_count(q.waiting),
+            fmt_duration(q.longest_wait_s),
+            fmt_count(q.interacting),
+            fmt_count(q.agents.idle),
+            fmt_count(q.agents.on_queue),
+            fmt_count(q.agents.not_responding),
+            fmt_count(q.agents.off_queue),
+            fmt_count(q.today.offered),
+            fmt_count(q.today.answered),
+            fmt_count(q.today.abandoned),
+            fmt_percent(q.today.abandon_rate),
+            fmt_percent(q.today.service_level),
+            fmt_duration(q.today.asa_s),
+            fmt_duration(q.today.aht_s),
+        )
+    return table

@@ -1,0 +1,694 @@
+"""The Genesys Cloud source: the only module that imports the official SDK.
+
+Importing this module imports ``PureCloudPlatformClientV2`` (about 2.5 s), so callers import it
+lazily, from the poller's thread, after the first paint.
+
+What it does to the SDK:
+- the SDK's urllib3 pool retries 429/503 up to ten times and sleeps through ``Retry-After``, and
+  sets no timeout; we give it our own pool with retries off and a connect/read timeout, so every
+  429 and every hang reaches the poller's backoff and the status bar;
+- the SDK never renews a client-credentials token; on 401 we fetch a new one once and retry;
+- the SDK's own logger would print request headers (the bearer token) on errors; it is silenced;
+- every SDK and urllib3 exception becomes a ``queuewatch.errors.SourceError`` here.
+
+Batched queries run on a few daemon threads, so a caller that stops never waits on a socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import PureCloudPlatformClientV2 as sdk
+import urllib3
+from PureCloudPlatformClientV2.logger import LogLevel
+from PureCloudPlatformClientV2.rest import ApiException
+
+from queuewatch.errors import (
+    AuthError,
+    BadResponse,
+    PermissionMissing,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
+from queuewatch.model import (
+    ROUTING_STATUSES,
+    Agents,
+    Live,
+    QueueInfo,
+    QueueLive,
+    QueueToday,
+    ServiceLevelTarget,
+    Today,
+)
+from queuewatch.source import BatchFailure, PartResult, RateStatus
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+QUEUES_PATH = "/api/v2/routing/queues"
+OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
+AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
+
+#: The permission each endpoint needs on the OAuth client's role.
+PERMISSIONS = {
+    QUEUES_PATH: "routing:queue:view",
+    OBSERVATIONS_PATH: "analytics:queueObservation:view",
+    AGGREGATES_PATH: "analytics:conversationAggregate:view",
+}
+
+OBSERVATION_METRICS = (
+    "oWaiting",
+    "oInteracting",
+    "oAlerting",
+    "oOnQueueUsers",
+    "oOffQueueUsers",
+    "oMemberUsers",
+    "oUserRoutingStatuses",
+)
+AGGREGATE_METRICS = ("nOffered", "tAnswered", "tAbandon", "tHandle", "oServiceLevel")
+
+#: Queue configuration names media differently from analytics.
+CONFIG_MEDIA = {
+    "call": "voice",
+    "callback": "callback",
+    "chat": "chat",
+    "email": "email",
+    "message": "message",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An OAuth client. The secret never appears in a repr."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(client_id={self.client_id!r}, client_secret=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    base_url: str
+    """API base URL, e.g. ``https://api.mypurecloud.ie`` or ``http://127.0.0.1:8765``."""
+    label: str = ""
+    """What the status bar calls this org; defaults to the host."""
+    batch_size: int = 100
+    """Queue ids per observation/aggregate query."""
+    concurrency: int = 4
+    """Batches in flight at once."""
+    page_size: int = 100
+    """Queues per page when listing."""
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    timezone: str = "UTC"
+    """IANA zone whose midnight starts "today"."""
+    name_pattern: str | None = None
+    """Only queues whose name matches (Genesys semantics: leading/trailing ``*``)."""
+    division_ids: tuple[str, ...] = ()
+
+
+class _Unauthorized(Exception):
+    """A 401 on an API call: the token is missing, expired or revoked."""
+
+
+class _Workers:
+    """A fixed set of daemon threads running calls; waiting on them can be abandoned."""
+
+    def __init__(self, size: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"queuewatch-http-{i}", daemon=True)
+            for i in range(max(1, size))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            call, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(error)
+
+    def submit(self, call: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._jobs.put((call, future))
+        return future
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
+class GenesysSource:
+    """Queue statistics from Genesys Cloud (or anything that speaks its API) through the SDK."""
+
+    def __init__(
+        self,
+        settings: SourceSettings,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        parts = urlsplit(settings.base_url)
+        self.settings = settings
+        self.label = settings.label or (parts.netloc or settings.base_url)
+        self._credentials = credentials
+        self._clock = clock
+        self._on_close = on_close
+        self._zone = ZoneInfo(settings.timezone)
+        self._closed = threading.Event()
+        self._token_lock = threading.Lock()
+        self._rate_lock = threading.Lock()
+        self._rate = RateStatus()
+        self._recent: deque[float] = deque()
+        self._client = self._make_client(settings)
+        self._routing = sdk.RoutingApi(self._client)
+        self._analytics = sdk.AnalyticsApi(self._client)
+        self._workers = _Workers(settings.concurrency)
+        try:
+            self._run(lambda: self._fetch_token(None))
+        except BaseException:
+            self._workers.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"GenesysSource(label={self.label!r}, base_url={self.settings.base_url!r})"
+
+    # --- the SDK client -----------------------------------------------------------------------------
+
+    def _make_client(self, settings: SourceSettings) -> Any:
+        config = sdk.configuration
+        config.logger.log_level = LogLevel.LNone
+        config.logger.log_to_console = False
+        config.live_reload_config = False
+        client = sdk.ApiClient(host=settings.base_url)
+        client.gateway_configuration = None
+        http = client.get_http_client()
+        http.rest_client.pool_manager = urllib3.PoolManager(
+            num_pools=2,
+            maxsize=max(1, settings.concurrency),
+            block=True,
+            retries=False,
+            timeout=urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+            # Certificates are always verified; plain http is refused unless to loopback (regions.py).
+            cert_reqs="CERT_REQUIRED",
+        )
+
+        def record(response: Any) -> Any:
+            self._note_headers(response.getheaders())
+            return response
+
+        http.set_post_request_hook(record)
+        return client
+
+    def _note_headers(self, headers: Any) -> None:
+        def number(name: str) -> float | None:
+            value = headers.get(name) if headers is not None else None
+            try:
+                return float(value) if value is not None else None
+            except ValueError:
+                return None
+
+        count, allowed, reset = (number(f"inin-ratelimit-{n}") for n in ("count", "allowed", "reset"))
+        if allowed is None:
+            return
+        with self._rate_lock:
+            self._rate = RateStatus(
+                count=int(count) if count is not None else None,
+                allowed=int(allowed),
+                reset_s=reset,
+                last_minute=self._rate.last_minute,
+            )
+
+    def rate_status(self) -> RateStatus:
+        now = time.monotonic()
+        with self._rate_lock:
+            while self._recent and self._recent[0] < now - 60:
+                self._recent.popleft()
+            return RateStatus(self._rate.count, self._rate.allowed, self._rate.reset_s, len(self._recent))
+
+    def _count_request(self) -> None:
+        with self._rate_lock:
+            self._recent.append(time.monotonic())
+
+    # --- errors -------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translating(self, endpoint: str) -> Iterator[None]:
+        """Turn whatever the SDK or urllib3 raise into our own errors."""
+        host = self.label
+        try:
+            yield
+        except ApiException as error:
+            if error.status == 401:
+                raise _Unauthorized from None
+            self._note_headers(error.headers)
+            raise _from_status(error, endpoint, host) from None
+        except urllib3.exceptions.TimeoutError:
+            limit = max(self.settings.connect_timeout, self.settings.read_timeout)
+            raise Unavailable(f"{host} did not answer {endpoint} within {limit:g} s") from None
+        except urllib3.exceptions.ProtocolError:
+            raise Unavailable(f"{host} dropped the connection during {endpoint}") from None
+        except urllib3.exceptions.SSLError as error:
+            raise Unavailable(f"TLS to {host} failed: {_first_line(error)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise Unavailable(f"cannot reach {host}: {_first_line(error)}") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise BadResponse(f"{host} sent a reply to {endpoint} that could not be read") from error
+
+    def _call(self, endpoint: str, call: Callable[[], T]) -> T:
+        """One API call, with one token renewal on 401."""
+        token = self._client.access_token
+        for attempt in (1, 2):
+            self._count_request()
+            try:
+                with self._translating(endpoint):
+                    return call()
+            except _Unauthorized:
+                if attempt == 2:
+                    raise AuthError(
+                        f"Genesys Cloud refused a new token for {endpoint}: "
+                        "check the OAuth client is active and its credentials are current"
+                    ) from None
+                self._fetch_token(token)
+        raise AssertionError("unreachable")
+
+    def _fetch_token(self, stale: str | None) -> None:
+        """Get a client-credentials token, unless another thread already replaced ``stale``."""
+        with self._token_lock:
+            if stale is not None and self._client.access_token != stale:
+                return
+            creds = self._credentials
+            self._count_request()
+            rejected = AuthError(
+                f"Genesys Cloud at {self.label} rejected the OAuth client credentials: check "
+                "GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET and the region"
+            )
+            try:
+                with self._translating("/oauth/token"):
+                    self._client.get_client_credentials_token(creds.client_id, creds.client_secret)
+            except _Unauthorized:
+                raise rejected from None
+            except (BadResponse, PermissionMissing) as error:
+                if isinstance(error, PermissionMissing) or error.status in (400, 403):
+                    raise rejected from None
+                raise
+
+    # --- running calls on the workers ---------------------------------------------------------------
+
+    def _run(self, call: Callable[[], T]) -> T:
+        return self._gather([call])[0]
+
+    def _gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Run calls on the workers; the results in order. Raises the first error."""
+        outcomes = self._gather_outcomes(calls)
+        results: list[T] = []
+        for outcome in outcomes:
+            if isinstance(outcome, SourceError):
+                raise outcome
+            results.append(outcome)
+        return results
+
+    def _gather_outcomes(self, calls: Sequence[Callable[[], T]]) -> list[T | SourceError]:
+        if self._closed.is_set():
+            raise Unavailable("the connection to Genesys Cloud is closed")
+        futures = [self._workers.submit(call) for call in calls]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            if self._closed.is_set():
+                for future in pending:
+                    future.cancel()
+                raise Unavailable("stopped while waiting for Genesys Cloud")
+        outcomes: list[T | SourceError] = []
+        for future in futures:
+            error = future.exception()
+            if error is None:
+                outcomes.append(future.result())
+            elif isinstance(error, SourceError):
+                outcomes.append(error)
+            else:
+                raise error
+        return outcomes
+
+    def _batched(
+        self, queues: Sequence[QueueInfo], query: Callable[[list[str]], dict[str, R]]
+    ) -> PartResult[R]:
+        ids = [q.id for q in queues]
+        size = max(1, self.settings.batch_size)
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        if not batches:
+            return PartResult()
+        outcomes = self._gather_outcomes([lambda b=b: query(b) for b in batches])  # type: ignore[misc]
+        values: dict[str, R] = {}
+        failures: list[BatchFailure] = []
+        for batch, outcome in zip(batches, outcomes, strict=True):
+            if isinstance(outcome, SourceError):
+                failures.append(BatchFailure(tuple(batch), outcome))
+            else:
+                values.update(outcome)
+        if failures and len(failures) == len(batches):
+            _raise_worst([f.error for f in failures])
+        return PartResult(values, tuple(failures))
+
+    # --- the three queries --------------------------------------------------------------------------
+
+    def list_queues(self) -> list[QueueInfo]:
+        return self._run(self._list_queues)
+
+    def _list_queues(self) -> list[QueueInfo]:
+        found: list[QueueInfo] = []
+        page = 1
+        while True:
+            kwargs: dict[str, Any] = {"page_number": page, "page_size": self.settings.page_size}
+            if self.settings.name_pattern:
+                kwargs["name"] = self.settings.name_pattern
+            if self.settings.division_ids:
+                kwargs["division_id"] = list(self.settings.division_ids)
+            listing = self._call(QUEUES_PATH, functools.partial(self._routing.get_routing_queues, **kwargs))
+            if not isinstance(listing, sdk.QueueEntityListing):
+                raise BadResponse(f"{self.label} sent a queue listing that could not be read")
+            entities = listing.entities or []
+            found.extend(_queue_info(q) for q in entities if q.id)
+            page_count = listing.page_count
+            if (
+                not entities
+                or (page_count is not None and page >= page_count)
+                or (page_count is None and not listing.next_uri)
+            ):
+                return found
+            page += 1
+
+    def observe(self, queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
+        return self._batched(queues, self._observe_batch)
+
+    def _observe_batch(self, ids: list[str]) -> dict[str, QueueLive]:
+        body = {
+            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
+            "metrics": list(OBSERVATION_METRICS),
+            "detailMetrics": ["oWaiting"],
+        }
+        reply = self._call(
+            OBSERVATIONS_PATH, lambda: self._analytics.post_analytics_queues_observations_query(body)
+        )
+        if not isinstance(reply, sdk.QueueObservationQueryResponse):
+            raise BadResponse(f"{self.label} sent an observation reply that could not be read")
+        with self._translating(OBSERVATIONS_PATH):
+            return parse_observations(reply, self._clock())
+
+    def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
+        now = self._clock().astimezone(self._zone)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if now - midnight < timedelta(seconds=1):
+            now = midnight + timedelta(seconds=1)
+        interval = f"{midnight.isoformat(timespec='milliseconds')}/{now.isoformat(timespec='milliseconds')}"
+        targets = {q.id: q.sl_targets for q in queues}
+        return self._batched(queues, lambda ids: self._today_batch(ids, interval, targets))
+
+    def _today_batch(self, ids: list[str], interval: str, targets: dict[str, Any]) -> dict[str, QueueToday]:
+        body = {
+            "interval": interval,
+            "timeZone": self.settings.timezone,
+            "groupBy": ["queueId", "mediaType"],
+            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
+            "metrics": list(AGGREGATE_METRICS),
+        }
+        reply = self._call(
+            AGGREGATES_PATH, lambda: self._analytics.post_analytics_conversations_aggregates_query(body)
+        )
+        if not isinstance(reply, sdk.ConversationAggregateQueryResponse):
+            raise BadResponse(f"{self.label} sent an aggregates reply that could not be read")
+        with self._translating(AGGREGATES_PATH):
+            return parse_aggregates(reply, targets)
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._workers.close()
+            if self._on_close is not None:
+                self._on_close()
+
+
+# --- parsing: SDK models -> our model -------------------------------------------------------------
+
+
+def _queue_info(queue: Any) -> QueueInfo:
+    targets: dict[str, ServiceLevelTarget] = {}
+    settings = queue.media_settings
+    for config_name, media in CONFIG_MEDIA.items():
+        media_settings = getattr(settings, config_name, None) if settings is not None else None
+        level = getattr(media_settings, "service_level", None)
+        if level is not None and level.percentage is not None and level.duration_ms is not None:
+            targets[media] = ServiceLevelTarget(float(level.percentage), level.duration_ms / 1000)
+    division = queue.division
+    return QueueInfo(
+        id=queue.id,
+        name=queue.name or queue.id,
+        division=division.name if division is not None else None,
+        division_id=division.id if division is not None else None,
+        member_count=queue.member_count,
+        sl_targets=targets,
+    )
+
+
+@dataclass
+class _LiveAcc:
+    statuses: dict[str, int] = field(default_factory=dict)
+    on_queue: int = 0
+    off_queue_users: int | None = None
+    members: int = 0
+    media: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest: dict[str, datetime] = field(default_factory=dict)
+    detail: list[tuple[datetime, str, str]] = field(default_factory=list)
+    user_group: bool = False
+
+
+def _count(data: Any) -> int:
+    stats = data.stats
+    return int(stats.count) if stats is not None and stats.count is not None else 0
+
+
+def parse_observations(reply: Any, now: datetime) -> dict[str, QueueLive]:
+    """Queue observations -> live figures per queue id.
+
+    Zero counts are omitted by the API, so a metric absent for a queue that has results is 0.
+    Longest wait is now minus the oldest ``observationDate`` of the ``oWaiting`` details.
+    """
+    accs: dict[str, _LiveAcc] = {}
+    for container in reply.results or []:
+        group = container.group or {}
+        queue_id = group.get("queueId")
+        if not queue_id:
+            continue
+        acc = accs.setdefault(queue_id, _LiveAcc())
+        media = group.get("mediaType")
+        for data in container.data or []:
+            metric = data.metric
+            if media is None:
+                acc.user_group = True
+                if metric == "oUserRoutingStatuses" and data.qualifier in ROUTING_STATUSES:
+                    name = ROUTING_STATUSES[data.qualifier]
+                    acc.statuses[name] = acc.statuses.get(name, 0) + _count(data)
+                elif metric == "oOnQueueUsers":
+                    acc.on_queue += _count(data)
+                elif metric == "oOffQueueUsers":
+                    acc.off_queue_users = (acc.off_queue_users or 0) + _count(data)
+                elif metric == "oMemberUsers":
+                    acc.members += _count(data)
+            elif metric in ("oWaiting", "oInteracting", "oAlerting"):
+                counts = acc.media.setdefault(media, {})
+                counts[metric] = counts.get(metric, 0) + _count(data)
+                if metric == "oWaiting":
+                    for obs in data.observations or []:
+                        when = obs.observation_date
+                        if isinstance(when, datetime):
+                            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                            acc.detail.append((when, obs.conversation_id or "", media))
+                            if media not in acc.oldest or when < acc.oldest[media]:
+                                acc.oldest[media] = when
+    return {queue_id: _live(acc, now) for queue_id, acc in accs.items()}
+
+
+def _live(acc: _LiveAcc, now: datetime) -> QueueLive:
+    by_media: dict[str, Live] = {}
+    for media, counts in acc.media.items():
+        waiting = counts.get("oWaiting", 0)
+        oldest = acc.oldest.get(media)
+        longest = max(0.0, (now - oldest).total_seconds()) if oldest is not None else None
+        by_media[media] = Live(
+            waiting=waiting,
+            longest_wait_s=0.0 if waiting == 0 else longest,
+            interacting=counts.get("oInteracting", 0),
+            alerting=counts.get("oAlerting", 0),
+        )
+    waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
+    waiting = sum(m.waiting or 0 for m in by_media.values())
+    live = Live(
+        waiting=waiting,
+        longest_wait_s=0.0 if waiting == 0 else (None if None in waits else max(w or 0.0 for w in waits)),
+        interacting=sum(m.interacting or 0 for m in by_media.values()),
+        alerting=sum(m.alerting or 0 for m in by_media.values()),
+    )
+    agents = Agents()
+    members = None
+    if acc.user_group:
+        statuses = {name: acc.statuses.get(name, 0) for name in ROUTING_STATUSES.values()}
+        if acc.off_queue_users is not None:
+            statuses["off_queue"] = max(statuses["off_queue"], acc.off_queue_users)
+        agents = Agents(**statuses, on_queue=acc.on_queue)
+        members = acc.members
+    detail = tuple(
+        (conversation, media, max(0.0, (now - when).total_seconds()))
+        for when, conversation, media in sorted(acc.detail)
+    )
+    return QueueLive(live=live, agents=agents, members=members, by_media=by_media, waiting_detail=detail)
+
+
+@dataclass
+class _TodayAcc:
+    offered: int = 0
+    answered: int = 0
+    answered_ms: float = 0.0
+    abandoned: int = 0
+    handled: int = 0
+    handle_ms: float = 0.0
+    sl_num: float = 0.0
+    sl_den: float = 0.0
+    sl_target: float | None = None
+
+    def add(self, other: _TodayAcc) -> None:
+        for name in ("offered", "answered", "answered_ms", "abandoned", "handled", "handle_ms"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sl_num += other.sl_num
+        self.sl_den += other.sl_den
+
+    def today(self, sl_target: float | None) -> Today:
+        return Today(
+            offered=self.offered,
+            answered=self.answered,
+            abandoned=self.abandoned,
+            abandon_rate=self.abandoned / self.offered if self.offered else None,
+            service_level=self.sl_num / self.sl_den if self.sl_den else None,
+            sl_target=self.sl_target if self.sl_target is not None else sl_target,
+            asa_s=self.answered_ms / self.answered / 1000 if self.answered else None,
+            aht_s=self.handle_ms / self.handled / 1000 if self.handled else None,
+        )
+
+
+def parse_aggregates(reply: Any, targets: dict[str, Any]) -> dict[str, QueueToday]:
+    """Conversation aggregates grouped by queue and media -> today's figures per queue id."""
+    per_queue: dict[str, dict[str, _TodayAcc]] = {}
+    for container in reply.results or []:
+        group = container.group or {}
+        queue_id = group.get("queueId")
+        if not queue_id:
+            continue
+        acc = per_queue.setdefault(queue_id, {}).setdefault(group.get("mediaType") or "all", _TodayAcc())
+        for interval in container.data or []:
+            for metric in interval.metrics or []:
+                stats = metric.stats
+                if stats is None:
+                    continue
+                count = int(stats.count or 0)
+                if metric.metric == "nOffered":
+                    acc.offered += count
+                elif metric.metric == "tAnswered":
+                    acc.answered += count
+                    acc.answered_ms += float(stats.sum or 0)
+                elif metric.metric == "tAbandon":
+                    acc.abandoned += count
+                elif metric.metric == "tHandle":
+                    acc.handled += count
+                    acc.handle_ms += float(stats.sum or 0)
+                elif metric.metric == "oServiceLevel":
+                    acc.sl_num += float(stats.numerator or 0)
+                    acc.sl_den += float(stats.denominator or 0)
+                    if stats.target is not None:
+                        acc.sl_target = float(stats.target)
+    result: dict[str, QueueToday] = {}
+    for queue_id, media in per_queue.items():
+        queue_targets = targets.get(queue_id) or {}
+        total = _TodayAcc()
+        by_media: dict[str, Today] = {}
+        for name, acc in media.items():
+            total.add(acc)
+            target = queue_targets.get(name)
+            by_media[name] = acc.today(target.percentage if target is not None else None)
+            if total.sl_target is None:
+                total.sl_target = by_media[name].sl_target
+        fallback = next(iter(queue_targets.values()), None)
+        today = total.today(fallback.percentage if fallback is not None else None)
+        result[queue_id] = QueueToday(today=today, by_media={k: v for k, v in by_media.items() if k != "all"})
+    return result
+
+
+# --- error translation ----------------------------------------------------------------------------
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__
+
+
+def _error_body(error: ApiException) -> dict[str, Any]:
+    try:
+        body = json.loads(error.body or "")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(error: ApiException) -> float | None:
+    headers = error.headers or {}
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _from_status(error: ApiException, endpoint: str, host: str) -> SourceError:
+    status = int(error.status or 0)
+    body = _error_body(error)
+    if status == 403:
+        return PermissionMissing(PERMISSIONS.get(endpoint, "unknown"), endpoint)
+    if status == 429:
+        return RateLimited(_retry_after(error), endpoint)
+    if status == 0 or status >= 500 or status == 408:
+        return Unavailable(f"Genesys Cloud at {host} is unavailable (HTTP {status or 'error'} on {endpoint})")
+    message = str(body.get("message") or error.reason or "").splitlines()
+    detail = f": {message[0][:200]}" if message and message[0] else ""
+    return BadResponse(f"Genesys Cloud at {host} rejected {endpoint} (HTTP {status}){detail}", status)
+
+
+def _raise_worst(errors: Sequence[SourceError]) -> NoReturn:
+    """Of several batch errors, raise the one that matters most to the person watching."""
+    for kind in (AuthError, PermissionMissing):
+        for error in errors:
+            if isinstance(error, kind):
+                raise error
+    limited = [e for e in errors if isinstance(e, RateLimited)]
+    if limited:
+        raise max(limited, key=lambda e: e.retry_after or 0.0)
+    raise errors[0]

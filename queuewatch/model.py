@@ -1,0 +1,210 @@
+"""Queue statistics as plain, frozen data.
+
+Pure: no textual, no rich, no SDK. A value the API did not return is ``None`` (unknown), never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Routing statuses reported by ``oUserRoutingStatuses``, mapped to our field names.
+ROUTING_STATUSES: Mapping[str, str] = {
+    "IDLE": "idle",
+    "INTERACTING": "interacting",
+    "NOT_RESPONDING": "not_responding",
+    "COMMUNICATING": "communicating",
+    "OFF_QUEUE": "off_queue",
+}
+
+#: Media types as analytics names them (queue configuration says ``call`` for ``voice``).
+MEDIA_TYPES = ("voice", "chat", "email", "message", "callback")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevelTarget:
+    """A queue's configured service level: ``percentage`` (0-1) answered within ``seconds``."""
+
+    percentage: float
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """A queue as listed by ``GET /api/v2/routing/queues``."""
+
+    id: str
+    name: str
+    division: str | None = None
+    division_id: str | None = None
+    member_count: int | None = None
+    #: Per analytics media type (``voice``, ``chat`` ...), from the queue's media settings.
+    sl_targets: Mapping[str, ServiceLevelTarget] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Agents:
+    """Queue members by routing status (``idle`` = available), plus ``on_queue``."""
+
+    idle: int | None = None
+    interacting: int | None = None
+    not_responding: int | None = None
+    communicating: int | None = None
+    off_queue: int | None = None
+    on_queue: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    """Figures for local midnight to now. Rates are 0-1; times are seconds."""
+
+    offered: int | None = None
+    answered: int | None = None
+    abandoned: int | None = None
+    abandon_rate: float | None = None
+    service_level: float | None = None
+    sl_target: float | None = None
+    asa_s: float | None = None
+    aht_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """Conversation counts right now."""
+
+    waiting: int | None = None
+    longest_wait_s: float | None = None
+    interacting: int | None = None
+    alerting: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaStats:
+    """The part of a queue's figures that the API splits by media type."""
+
+    live: Live = Live()
+    today: Today = Today()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLive:
+    """What one observation query says about one queue."""
+
+    live: Live = Live()
+    agents: Agents = Agents()
+    members: int | None = None
+    by_media: Mapping[str, Live] = field(default_factory=dict)
+    #: Oldest-first waiting conversations: (conversation id, media type, seconds waiting).
+    waiting_detail: tuple[tuple[str, str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueToday:
+    """What one aggregates query says about one queue."""
+
+    today: Today = Today()
+    by_media: Mapping[str, Today] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Everything queuewatch knows about one queue at one moment."""
+
+    id: str
+    name: str
+    division: str | None = None
+    waiting: int | None = None
+    longest_wait_s: float | None = None
+    interacting: int | None = None
+    alerting: int | None = None
+    agents: Agents = Agents()
+    members: int | None = None
+    today: Today = Today()
+    by_media: Mapping[str, MediaStats] = field(default_factory=dict)
+
+    @property
+    def available(self) -> int | None:
+        """Agents idle on this queue, ready for the next conversation."""
+        return self.agents.idle
+
+
+@dataclass(frozen=True, slots=True)
+class PartFailure:
+    """A part of a snapshot that could not be fetched: which call, which queues, and why."""
+
+    part: str  # "queues", "observations" or "aggregates"
+    kind: str  # SourceError.kind
+    message: str
+    queue_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every visible queue's figures, and what failed while gathering them.
+
+    ``taken_at`` is when the live part was fetched; ``today_at`` when the day's aggregates were.
+    A queue whose part failed carries ``None`` for that part, and ``errors`` says so.
+    """
+
+    taken_at: datetime
+    queues: tuple[QueueStats, ...]
+    errors: tuple[PartFailure, ...] = ()
+    today_at: datetime | None = None
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.errors)
+
+
+def combine(queue: QueueInfo, live: QueueLive | None, today: QueueToday | None) -> QueueStats:
+    """Join a listed queue with its live and today figures; a missing part stays unknown."""
+    media_names = set(live.by_media if live is not None else ())
+    media_names.update(today.by_media if today is not None else ())
+    by_media = {
+        media: MediaStats(
+            live=live.by_media.get(media, Live()) if live is not None else Live(),
+            today=today.by_media.get(media, Today()) if today is not None else Today(),
+        )
+        for media in sorted(media_names)
+    }
+    the_live = live.live if live is not None else Live()
+    members = live.members if live is not None else None
+    return QueueStats(
+        id=queue.id,
+        name=queue.name,
+        division=queue.division,
+        waiting=the_live.waiting,
+        longest_wait_s=the_live.longest_wait_s,
+        interacting=the_live.interacting,
+        alerting=the_live.alerting,
+        agents=live.agents if live is not None else Agents(),
+        members=members if members is not None else queue.member_count,
+        today=today.today if today is not None else Today(),
+        by_media=by_media,
+    )
+
+
+def build_snapshot(
+    queues: Iterable[QueueInfo],
+    live: Mapping[str, QueueLive],
+    today: Mapping[str, QueueToday] | None,
+    taken_at: datetime,
+    errors: Iterable[PartFailure] = (),
+    today_at: datetime | None = None,
+    today_failed: frozenset[str] = frozenset(),
+) -> Snapshot:
+    """Assemble a snapshot from a queue list and the per-queue parts.
+
+    A queue with no entry in ``live`` is unknown (the API said nothing about it). The aggregates API
+    leaves out queues with no conversations, so a queue with no entry in ``today`` had none: zero,
+    unless its batch failed (``today_failed``) or no aggregates were fetched at all (``today`` is None).
+    """
+    no_calls = QueueToday(today=Today(offered=0, answered=0, abandoned=0))
+    stats = []
+    for q in queues:
+        td: QueueToday | None = None
+        if today is not None and q.id not in today_failed:
+            td = today.get(q.id, no_calls)
+        stats.append(combine(q, live.get(q.id), td))
+    return Snapshot(taken_at=taken_at, queues=tuple(stats), errors=tuple(errors), today_at=today_at)

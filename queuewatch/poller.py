@@ -1,0 +1,417 @@
+"""The polling schedule: what to fetch when, how to back off, and what to tell the UI.
+
+Plain threading, no Textual. ``Poller.run()`` blocks; the dashboard runs it in a thread worker and
+the snapshot CLI's ``--watch`` runs it in the main thread. Everything the poller has to say goes
+through ``emit`` as one of the events below; it never touches the UI itself.
+
+Cadence: live observations every ``interval`` seconds, today's aggregates every ``today_every``,
+the queue list every ``queues_every``. The next poll is armed only once the last one has ended,
+so polls never overlap. Retries go through tenacity: a ``Retry-After`` is honoured exactly,
+anything else backs off exponentially with full jitter, capped at ``max_backoff``. Credentials
+and permission errors are not retried in a loop: they are reported, and tried again only after
+``blocked_retry`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_never
+from tenacity.wait import wait_base, wait_random_exponential
+
+from queuewatch.errors import ConfigError, PermissionMissing, RateLimited, SourceError
+from queuewatch.model import PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
+from queuewatch.source import PartResult, QueueSource, RateStatus
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollerSettings:
+    interval: float = 5.0
+    """Seconds between live polls (minimum 1)."""
+    today_every: float = 30.0
+    """Seconds between fetches of today's aggregates."""
+    queues_every: float = 300.0
+    """Seconds between fetches of the queue list."""
+    max_backoff: float = 60.0
+    """Cap of the exponential backoff, in seconds."""
+    blocked_retry: float = 300.0
+    """After a credentials or permission error, wait this long before asking again."""
+    max_attempts: int | None = None
+    """Give up a call after this many attempts (None: keep trying, as the dashboard does)."""
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    """The source is being set up (SDK import, first token)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PollStarted:
+    """A poll began; the UI may show that it is updating."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotReady:
+    snapshot: Snapshot
+    rate: RateStatus
+    next_poll_at: float | None
+    """``time.monotonic()`` value of the next poll, or None while paused."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackingOff:
+    """A call failed with a retryable error; the poller waits ``delay`` seconds and tries again."""
+
+    part: str
+    kind: str
+    message: str
+    delay: float
+    attempt: int
+    retry_at: float
+    """``time.monotonic()`` value of the retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollFailed:
+    """A call failed in a way retrying will not fix soon (credentials, permissions, bad config)."""
+
+    part: str
+    kind: str
+    message: str
+    fatal: bool = False
+    """True when the poller has stopped for good (nothing will change without a restart)."""
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """The next poll moved (interval changed, paused, resumed, refresh asked for)."""
+
+    next_poll_at: float | None
+    paused: bool
+    interval: float
+
+
+PollerEvent = Connecting | Connected | PollStarted | SnapshotReady | BackingOff | PollFailed | Scheduled
+
+
+class _Stopped(Exception):
+    """Raised inside a backoff sleep when the poller is asked to stop."""
+
+
+class _wait_retry_after(wait_base):
+    """Wait exactly ``Retry-After`` when the server gave one, otherwise ``fallback``."""
+
+    def __init__(self, fallback: wait_base) -> None:
+        self.fallback = fallback
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return float(error.retry_after)
+        return float(self.fallback(retry_state))
+
+
+def backoff_wait(max_backoff: float = 60.0) -> wait_base:
+    """Retry-After when given, else exponential backoff with full jitter, capped at ``max_backoff``."""
+    return _wait_retry_after(wait_random_exponential(multiplier=1, max=max_backoff))
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, SourceError) and error.retryable
+
+
+@dataclass
+class _State:
+    queues: list[QueueInfo] | None = None
+    queues_due: float = 0.0
+    today: Mapping[str, QueueToday] | None = None
+    today_at: datetime | None = None
+    today_failed: frozenset[str] = frozenset()
+    today_due: float = 0.0
+    today_errors: tuple[PartFailure, ...] = ()
+    extra_errors: list[PartFailure] = field(default_factory=list)
+
+
+class Poller:
+    """Polls a ``QueueSource`` on a schedule and reports through ``emit``.
+
+    ``connect`` builds the source; it runs in the poller's thread, so a slow import or the first
+    token request never blocks the caller. Control methods (``stop``, ``refresh_now``, ``pause``,
+    ``resume``, ``set_interval``) are safe to call from any thread.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], QueueSource],
+        emit: Callable[[PollerEvent], None],
+        settings: PollerSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._connect = connect
+        self._emit = emit
+        self.settings = settings or PollerSettings()
+        self._interval = max(MIN_INTERVAL, self.settings.interval)
+        self._clock = clock
+        self._wall = wall_clock
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._paused = False
+        self._refresh = False
+        self._state = _State()
+        self._source: QueueSource | None = None
+        self.polls = 0
+
+    # --- control, from any thread ------------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def stop(self) -> None:
+        """Stop polling; a call in flight is abandoned, a backoff wait ends at once."""
+        self._stopping.set()
+        self._wake.set()
+        source = self._source
+        if source is not None:
+            source.close()
+
+    def refresh_now(self) -> None:
+        with self._lock:
+            self._refresh = True
+            self._paused = False
+        self._wake.set()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+        self._wake.set()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+        self._wake.set()
+
+    def set_interval(self, seconds: float) -> float:
+        """Change the live interval (clamped to at least one second); returns the new value."""
+        with self._lock:
+            self._interval = max(MIN_INTERVAL, float(seconds))
+        self._wake.set()
+        return self._interval
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> None:
+        """Connect, then poll until ``stop()`` (or after one poll if ``once``).
+
+        Never raises: whatever goes wrong is emitted as an event, and the loop carries on.
+        """
+        source: QueueSource | None = None
+        try:
+            self._emit(Connecting())
+            source = self._connect_until_done(once)
+            if source is None:
+                return
+            self._source = source
+            self._emit(Connected(source.label))
+            while not self._stopping.is_set():
+                try:
+                    not_before = self._poll(source)
+                except Exception as error:
+                    log.exception("poll failed unexpectedly")
+                    not_before = self._clock() + self.settings.max_backoff
+                    self._emit(
+                        PollFailed(
+                            "poll",
+                            "internal",
+                            f"unexpected {type(error).__name__}: {error}",
+                            retry_at=not_before,
+                        )
+                    )
+                if not_before is None or once:
+                    return
+                self._sleep_until(not_before)
+        except _Stopped:
+            return
+        finally:
+            if source is not None:
+                source.close()
+
+    def _connect_until_done(self, once: bool) -> QueueSource | None:
+        while not self._stopping.is_set():
+            try:
+                return self._with_retries("connect", self._connect)
+            except SourceError as error:
+                retry_at = None if once else self._clock() + self.settings.blocked_retry
+                self._emit(PollFailed("connect", error.kind, error.message, fatal=once, retry_at=retry_at))
+            except ConfigError as error:
+                self._emit(PollFailed("connect", "config", error.message, fatal=True))
+                return None
+            if retry_at is None:
+                return None
+            self._sleep_until(retry_at)
+        return None
+
+    def _poll(self, source: QueueSource) -> float | None:
+        """One poll. Returns the earliest monotonic time of the next one, or None to stop."""
+        self._emit(PollStarted())
+        self.polls += 1
+        state = self._state
+        now = self._clock()
+        not_before = now
+        try:
+            if state.queues is None or now >= state.queues_due:
+                queues = self._with_retries("queues", source.list_queues)
+                if queues is None:
+                    return None
+                state.queues = queues
+                state.queues_due = self._clock() + self.settings.queues_every
+            queues = state.queues
+            live = self._with_retries("observations", lambda: source.observe(queues))
+            if live is None:
+                return None
+            taken_at = self._wall()
+            if now >= state.today_due:
+                self._fetch_today(source, queues)
+        except SourceError as error:
+            part = getattr(error, "_part", "observations")
+            retry_at = self._clock() + max(self.settings.blocked_retry, self._interval)
+            self._emit(PollFailed(part, error.kind, error.message, retry_at=retry_at))
+            return retry_at
+        except ConfigError as error:
+            self._emit(PollFailed("config", "config", error.message, fatal=True))
+            return None
+
+        errors = [*self._failures("observations", live), *state.today_errors]
+        for failure in live.failures:
+            if isinstance(failure.error, RateLimited) and failure.error.retry_after is not None:
+                not_before = max(not_before, self._clock() + failure.error.retry_after)
+        missing = [q.id for q in queues if q.id not in live.values and q.id not in live.failed_ids]
+        if missing:
+            # The API said nothing about these queues: most likely deleted since the last listing.
+            state.queues_due = 0.0
+        snapshot = build_snapshot(
+            queues,
+            live.values,
+            state.today,
+            taken_at=taken_at,
+            errors=errors,
+            today_at=state.today_at,
+            today_failed=state.today_failed,
+        )
+        next_at = max(not_before, self._clock() + self._interval)
+        self._emit(SnapshotReady(snapshot, source.rate_status(), None if self._paused else next_at))
+        return not_before
+
+    def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo]) -> None:
+        state = self._state
+        state.today_due = self._clock() + self.settings.today_every
+        try:
+            today = self._with_retries("aggregates", lambda: source.today(queues))
+        except PermissionMissing as error:
+            # Live figures still work: show them, say what is missing, ask again much later.
+            state.today_due = self._clock() + self.settings.blocked_retry
+            state.today, state.today_at, state.today_failed = None, None, frozenset()
+            state.today_errors = (PartFailure("aggregates", error.kind, error.message),)
+            return
+        if today is None:
+            return
+        state.today = today.values
+        state.today_at = self._wall()
+        state.today_failed = today.failed_ids
+        state.today_errors = tuple(self._failures("aggregates", today))
+
+    @staticmethod
+    def _failures(part: str, result: PartResult[T]) -> list[PartFailure]:
+        return [PartFailure(part, f.error.kind, f.error.message, tuple(f.queue_ids)) for f in result.failures]
+
+    def _with_retries(self, part: str, call: Callable[[], T]) -> T | None:
+        """Run ``call`` with backoff on retryable errors. None when stopped while waiting."""
+
+        def before_sleep(rs: RetryCallState) -> None:
+            error = rs.outcome.exception() if rs.outcome is not None else None
+            delay = rs.upcoming_sleep
+            kind = error.kind if isinstance(error, SourceError) else "error"
+            message = str(error) if error is not None else "failed"
+            self._emit(BackingOff(part, kind, message, delay, rs.attempt_number, self._clock() + delay))
+
+        attempts = self.settings.max_attempts
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(attempts) if attempts else stop_never,
+            wait=backoff_wait(self.settings.max_backoff),
+            sleep=self._backoff_sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(call)
+        except _Stopped:
+            return None
+        except SourceError as error:
+            error._part = part  # type: ignore[attr-defined]
+            raise
+
+    def _backoff_sleep(self, seconds: float) -> None:
+        deadline = self._clock() + seconds
+        while True:
+            if self._stopping.is_set():
+                raise _Stopped
+            remaining = deadline - self._clock()
+            with self._lock:
+                refresh, self._refresh = self._refresh, False
+            if remaining <= 0 or refresh:
+                return
+            self._wake.wait(min(remaining, 1.0))
+            self._wake.clear()
+
+    def _sleep_until(self, not_before: float) -> None:
+        """Wait for the next poll: ``interval`` after the last one ended, never before ``not_before``.
+
+        Honours pause, refresh-now and interval changes made while waiting.
+        """
+        ended = self._clock()
+        last: Scheduled | None = None
+        while not self._stopping.is_set():
+            with self._lock:
+                if self._refresh:
+                    self._refresh = False
+                    return
+                paused, interval = self._paused, self._interval
+            due = None if paused else max(ended + interval, not_before)
+            scheduled = Scheduled(due, paused, interval)
+            if scheduled != last:
+                last = scheduled
+                self._emit(scheduled)
+            now = self._clock()
+            if due is not None and now >= due:
+                return
+            self._wake.wait(1.0 if due is None else min(1.0, due - now))
+            self._wake.clear()

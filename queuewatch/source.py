@@ -1,0 +1,75 @@
+"""What the poller needs from a source of queue statistics.
+
+``queuewatch.genesys.GenesysSource`` is the real one. The protocol lives here, apart from the SDK,
+so the poller and the UI can be written (and type-checked) without importing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from queuewatch.errors import SourceError
+from queuewatch.model import QueueInfo, QueueLive, QueueToday
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFailure:
+    """One batch of a batched query failed; its queues are unknown for this poll."""
+
+    queue_ids: tuple[str, ...]
+    error: SourceError
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult(Generic[T]):
+    """Per-queue results of a batched query, and the batches that failed.
+
+    A queue that is in no failed batch and has no entry in ``values`` got no reply from the API.
+    """
+
+    values: Mapping[str, T] = field(default_factory=dict)
+    failures: tuple[BatchFailure, ...] = ()
+
+    @property
+    def failed_ids(self) -> frozenset[str]:
+        return frozenset(q for f in self.failures for q in f.queue_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class RateStatus:
+    """The request budget as the last ``inin-ratelimit-*`` headers told it.
+
+    ``last_minute`` counts the requests this process made in the last 60 s.
+    """
+
+    count: int | None = None
+    allowed: int | None = None
+    reset_s: float | None = None
+    last_minute: int = 0
+
+
+class QueueSource(Protocol):
+    """A place queue statistics come from (Genesys Cloud, or the simulator standing in for it)."""
+
+    #: What the status bar calls it: a region name, a host, or "demo".
+    label: str
+
+    def list_queues(self) -> list[QueueInfo]:
+        """Every visible queue (after the configured name pattern and divisions)."""
+        ...
+
+    def observe(self, queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
+        """Live figures. Raises the first error only if every batch failed."""
+        ...
+
+    def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
+        """Local midnight to now. Raises the first error only if every batch failed."""
+        ...
+
+    def rate_status(self) -> RateStatus: ...
+
+    def close(self) -> None: ...
