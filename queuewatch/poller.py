@@ -49,6 +49,8 @@ class PollerSettings:
     """After a credentials or permission error, wait this long before asking again."""
     max_attempts: int | None = None
     """Give up a call after this many attempts (None: keep trying, as the dashboard does)."""
+    min_interval: float = MIN_INTERVAL
+    """The shortest interval ``set_interval`` accepts (lowered only by accelerated soak runs)."""
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ class Poller:
         self._connect = connect
         self._emit = emit
         self.settings = settings or PollerSettings()
-        self._interval = max(MIN_INTERVAL, self.settings.interval)
+        self._interval = max(self.settings.min_interval, self.settings.interval)
         self._clock = clock
         self._wall = wall_clock
         self._wake = threading.Event()
@@ -222,7 +224,7 @@ class Poller:
     def set_interval(self, seconds: float) -> float:
         """Change the live interval (clamped to at least one second); returns the new value."""
         with self._lock:
-            self._interval = max(MIN_INTERVAL, float(seconds))
+            self._interval = max(self.settings.min_interval, float(seconds))
         self._wake.set()
         return self._interval
 

@@ -1,0 +1,88 @@
+"""``queuewatch doctor``: is everything in place to watch this org's queues?
+
+Checks, in order, and prints a checklist: the region, reaching Genesys Cloud with the OAuth
+client's credentials, each permission the dashboard needs (by calling the endpoint that needs it),
+the request allowance, and how many queues are visible. The exit code says whether all passed:
+0 yes, 3 credentials or permissions, 4 unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from queuewatch.config import Settings
+from queuewatch.errors import PermissionMissing, SourceError
+from queuewatch.model import QueueInfo
+from queuewatch.source import QueueSource
+
+PASS, FAIL, INFO = "✓", "✗", "·"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    mark: str
+    text: str
+    exit_code: int = 0
+
+
+def _permission_check(permission: str, call: Callable[[], object]) -> Check:
+    try:
+        call()
+    except PermissionMissing:
+        return Check(FAIL, f"{permission}: missing — add it to a role of the OAuth client", 3)
+    except SourceError as error:
+        return Check(FAIL, f"{permission}: could not check ({error.message})", error.exit_code)
+    return Check(PASS, f"{permission}")
+
+
+def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check]:
+    where = settings.base_url or "the built-in simulator"
+    found = [Check(PASS, f"region {settings.region_label} ({where})")]
+    try:
+        source = connect()
+    except SourceError as error:
+        return [*found, Check(FAIL, error.message, error.exit_code)]
+    try:
+        found.append(Check(PASS, "credentials accepted (client-credentials token issued)"))
+        queues: list[QueueInfo] = []
+
+        def list_queues() -> None:
+            queues.extend(source.list_queues())
+
+        found.append(_permission_check("routing:queue:view", list_queues))
+        sample = queues[:1]
+        found.append(
+            _permission_check("analytics:queueObservation:view", lambda: _strict(source.observe(sample)))
+        )
+        found.append(
+            _permission_check("analytics:conversationAggregate:view", lambda: _strict(source.today(sample)))
+        )
+        rate = source.rate_status()
+        if rate.allowed is not None:
+            found.append(Check(INFO, f"request allowance {rate.allowed} per minute ({rate.count} used)"))
+        else:
+            found.append(Check(INFO, "request allowance not reported (no inin-ratelimit headers)"))
+        if queues:
+            found.append(Check(PASS, f"{len(queues)} queues visible"))
+        elif found[2].mark == PASS:
+            found.append(Check(FAIL, "no queues visible: check the role's divisions and the queue filter", 3))
+    finally:
+        source.close()
+    return found
+
+
+def _strict(result: object) -> None:
+    failures = getattr(result, "failures", ())
+    if failures:
+        raise failures[0].error
+
+
+def run_doctor(settings: Settings, out: TextIO, connect: Callable[[], QueueSource]) -> int:
+    results = checks(settings, connect)
+    for check in results:
+        out.write(f"{check.mark} {check.text}\n")
+    worst = max((c.exit_code for c in results), default=0)
+    out.write("all checks passed\n" if worst == 0 else "some checks failed\n")
+    return worst

@@ -1,0 +1,61 @@
+"""Shared fixtures: a real simulator on loopback, and the real Genesys source talking to it."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the real user's config file or Genesys credentials."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    for name in ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_ID",
+                 "GENESYS_CLIENT_SECRET", "GENESYSCLOUD_REGION", "QUEUEWATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def centre() -> ContactCentre:
+    """The default scenario, warmed up once for the session (the model is thread-safe)."""
+    return ContactCentre(default_scenario(), seed=7)
+
+
+@pytest.fixture
+def sim(centre: ContactCentre) -> Iterator[SimulatorServer]:
+    """A simulator server of its own (own faults, tokens and rate limits) over the shared model."""
+    with SimulatorServer(centre, port=0) as server:
+        yield server
+
+
+def admin(server: SimulatorServer, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call the simulator's admin endpoint (no auth, never faulted)."""
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(f"{server.base_url}{path}", data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        return json.loads(reply.read() or b"null")
+
+
+@pytest.fixture
+def source_for():
+    """Build real GenesysSources against a server; all are closed at the end of the test."""
+    from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
+
+    made: list[GenesysSource] = []
+
+    def make(server: SimulatorServer, secret: str = "secret", **settings: Any) -> GenesysSource:
+        options = {"label": "sim", "connect_timeout": 1.0, "read_timeout": 2.0, **settings}
+        source = GenesysSource(SourceSettings(base_url=server.base_url, **options), Credentials("id", secret))
+        made.append(source)
+        return source
+
+    yield make
+    for source in made:
+        source.close()

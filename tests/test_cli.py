@@ -1,0 +1,121 @@
+"""`queuewatch snapshot` and the command line: output formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from queuewatch.cli import main
+from queuewatch.simulator import ContactCentre, SimulatorServer
+
+SECRET = "zz-Distinctive-Secret-4711"
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str, env: dict[str, str] | None = None):
+    code = main(list(argv), env=env or {})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "QUEUEWATCH"))}
+    return subprocess.run([sys.executable, "-m", "queuewatch", *argv], capture_output=True, text=True,
+                          env={**base, **(env or {})}, timeout=60, check=False)
+
+
+def test_snapshot_demo_json(capsys) -> None:
+    code, out, err = run_main(capsys, "snapshot", "--demo", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    queues = data["queues"]
+    assert len(queues) >= 30 and data["errors"] == []
+    for q in queues:
+        today = q["today"]
+        assert today["answered"] + today["abandoned"] <= today["offered"]
+        assert q["waiting"] >= 0 and q["agents"]["idle"] >= 0
+    assert sum(q["today"]["offered"] for q in queues) > 0
+    assert sum(q["waiting"] for q in queues) > 0
+    assert any(q["name"] == "[VIP] Sales" for q in queues)
+
+
+def test_snapshot_changes_between_runs(capsys) -> None:
+    first = json.loads(run_main(capsys, "snapshot", "--demo", "--format", "json")[1])
+    time.sleep(3)
+    second = json.loads(run_main(capsys, "snapshot", "--demo", "--format", "json")[1])
+
+    def figures(data: dict) -> list:
+        return [(q["waiting"], q["longest_wait_s"], q["today"]["offered"], q["agents"]) for q in data["queues"]]
+
+    assert figures(first) != figures(second)
+
+
+def test_snapshot_csv_and_filter(capsys) -> None:
+    code, out, _ = run_main(capsys, "snapshot", "--demo", "--format", "csv", "--filter", "[vip]")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["name"] for r in rows] == ["[VIP] Sales"]
+    assert rows[0]["agents.idle"] != ""
+
+
+def test_snapshot_table_shows_names_literally(capsys) -> None:
+    code, out, _ = run_main(capsys, "snapshot", "--demo", "--filter", "vip")
+    assert code == 0 and "[VIP] Sales" in out
+
+
+def test_credentials_rejected_exit_3(capsys) -> None:
+    centre = ContactCentre.__new__(ContactCentre)  # placeholder replaced below
+    del centre
+    from queuewatch.simulator import default_scenario
+
+    with SimulatorServer(ContactCentre(default_scenario(), seed=1), port=0, client_id="id",
+                         client_secret="right") as server:
+        env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+        code, out, err = run_main(capsys, "snapshot", "--region", server.base_url, env=env)
+    assert code == 3
+    assert "rejected the OAuth client credentials" in err
+    assert SECRET not in out + err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["snapshot"], {"GENESYSCLOUD_REGION": "us-east-1"}, "GENESYSCLOUD_OAUTHCLIENT_ID"),
+        (["snapshot", "--region", "atlantis"], {}, "unknown region"),
+        (["snapshot", "--format", "xml", "--demo"], {}, "invalid choice"),
+        (["--interval", "0", "--demo"], {}, "must be greater than 0"),
+        (["snapshot", "--region", "us-east-1"],
+         {"GENESYSCLOUD_OAUTHCLIENT_ID": "x", "GENESYSCLOUD_OAUTHCLIENT_SECRET": ""}, "set but empty"),
+    ],
+)
+def test_bad_input_one_line_exit_2(argv: list[str], env: dict[str, str], expected: str) -> None:
+    result = run_process(*argv, env=env)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_exit_4(capsys) -> None:
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+    code, out, err = run_main(capsys, "snapshot", "--region", "http://127.0.0.1:9", env=env)
+    assert code == 4
+    assert "cannot reach" in err
+    assert SECRET not in out + err
+
+
+def test_config_path_and_init(capsys, tmp_path) -> None:
+    code, out, _ = run_main(capsys, "config", "path")
+    assert code == 0 and out.strip().endswith("config.toml")
+    code, out, _ = run_main(capsys, "config", "init")
+    assert code == 0 and "wrote" in out
+    code, _, err = run_main(capsys, "config", "init")
+    assert code == 2 and "already exists" in err
+    code, out, err = run_main(capsys, "snapshot", "--demo", "--format", "json")
+    assert code == 0, "the example config is valid as written"

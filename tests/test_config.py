@@ -1,0 +1,78 @@
+"""Settings from flags > environment > file > defaults, and one clear line for each mistake."""
+
+from pathlib import Path
+
+import pytest
+
+from queuewatch.config import build_settings, load_file
+from queuewatch.errors import ConfigError
+
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s3cret-value"}
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the real user's config file out of these tests."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def settings(tmp_path: Path, flags: dict | None = None, env: dict | None = None, text: str | None = None):
+    path = tmp_path / "config.toml"
+    if text is not None:
+        path.write_text(text)
+    merged = {"config": str(path) if text is not None else None, **(flags or {})}
+    return build_settings(merged, dict(env or {}))
+
+
+def test_demo_needs_no_credentials(tmp_path: Path) -> None:
+    s = settings(tmp_path, {"demo": True})
+    assert s.demo and s.region_label == "demo" and s.client_secret is None
+
+
+def test_precedence_flags_env_file(tmp_path: Path) -> None:
+    text = 'region = "eu-west-1"\ninterval = 9\n'
+    s = settings(tmp_path, {}, CREDS, text)
+    assert (s.base_url, s.interval) == ("https://api.mypurecloud.ie", 9.0)
+    s = settings(tmp_path, {}, {**CREDS, "GENESYSCLOUD_REGION": "us-east-1"}, text)
+    assert s.base_url == "https://api.mypurecloud.com"
+    s = settings(tmp_path, {"region": "eu-central-1", "interval": 2.0}, {**CREDS, "GENESYSCLOUD_REGION": "x"}, text)
+    assert (s.base_url, s.interval) == ("https://api.mypurecloud.de", 2.0)
+
+
+def test_alternative_credential_names(tmp_path: Path) -> None:
+    env = {"GENESYS_CLIENT_ID": "a", "GENESYS_CLIENT_SECRET": "b", "GENESYSCLOUD_REGION": "us-east-1"}
+    s = settings(tmp_path, {}, env)
+    assert s.client_id == "a" and s.client_secret is not None and s.client_secret.value == "b"
+
+
+def test_secret_never_in_repr(tmp_path: Path) -> None:
+    s = settings(tmp_path, {"region": "us-east-1"}, CREDS)
+    assert "s3cret-value" not in repr(s) and "s3cret-value" not in str(s)
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "text", "expected"),
+    [
+        ({}, {"GENESYSCLOUD_REGION": "us-east-1"}, None, "GENESYSCLOUD_OAUTHCLIENT_ID"),
+        ({"region": "us-east-1"}, {**CREDS, "GENESYSCLOUD_OAUTHCLIENT_SECRET": "  "}, None, "set but empty"),
+        ({}, CREDS, None, "no region"),
+        ({"region": "narnia"}, CREDS, None, "use one of"),
+        ({"region": "us-east-1"}, CREDS, "interval = 0\n", "interval must be at least 1"),
+        ({"region": "us-east-1"}, CREDS, "intervall = 5\n", "line 1): unknown key 'intervall'"),
+        ({"region": "us-east-1"}, CREDS, "\n\ninterval = 'fast'\n", "line 3): interval must be a number"),
+        ({"region": "us-east-1"}, CREDS, "interval = [\n", "line"),
+        ({"region": "us-east-1"}, CREDS, 'client_secret = "x"\n', "does not belong in a file"),
+        ({"region": "us-east-1"}, CREDS, 'timezone = "Mars/Olympus"\n', "unknown time zone"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path: Path, flags: dict, env: dict, text: str | None, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, flags, env, text)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_file(tmp_path / "nope.toml", required=True)
+    assert load_file(tmp_path / "nope.toml", required=False) == ({}, "")

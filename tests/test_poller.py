@@ -1,0 +1,222 @@
+"""The poller's schedule and backoff rules, with a scripted source (pure units).
+
+The same rules are exercised against the simulator over HTTP in test_fault_matrix.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from tenacity import RetryCallState, Retrying
+
+from queuewatch.errors import PermissionMissing, RateLimited, SourceError, Unavailable
+from queuewatch.model import Live, QueueInfo, QueueLive, QueueToday, Today
+from queuewatch.poller import (
+    BackingOff,
+    Connected,
+    Poller,
+    PollerEvent,
+    PollerSettings,
+    PollFailed,
+    Scheduled,
+    SnapshotReady,
+    backoff_wait,
+)
+from queuewatch.source import BatchFailure, PartResult, RateStatus
+
+QUEUES = [QueueInfo("q1", "Sales"), QueueInfo("q2", "Billing")]
+
+
+def state_after(error: BaseException, attempt: int) -> RetryCallState:
+    state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return state
+
+
+def test_retry_after_is_honoured_exactly() -> None:
+    wait = backoff_wait(60)
+    assert wait(state_after(RateLimited(12, "/x"), 1)) == 12.0
+    assert wait(state_after(RateLimited(90, "/x"), 7)) == 90.0
+
+
+def test_backoff_without_retry_after_is_jittered_and_capped() -> None:
+    wait = backoff_wait(60)
+    first = [wait(state_after(Unavailable("down"), 1)) for _ in range(200)]
+    late = [wait(state_after(RateLimited(None, "/x"), 12)) for _ in range(200)]
+    assert all(0 <= w <= 2 for w in first)
+    assert all(0 <= w <= 60 for w in late)
+    assert len({round(w, 3) for w in late}) > 50, "full jitter spreads the waits"
+    assert max(late) > 30
+
+
+@dataclass
+class Scripted:
+    """A source whose calls follow a script: each call pops the next outcome (or repeats the last)."""
+
+    observe_script: list[object] = field(default_factory=list)
+    today_script: list[object] = field(default_factory=list)
+    label: str = "scripted"
+    calls: list[str] = field(default_factory=list)
+    closed: bool = False
+
+    def _next(self, script: list[object], default: object) -> object:
+        outcome = script.pop(0) if script else default
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def list_queues(self) -> list[QueueInfo]:
+        self.calls.append("queues")
+        return list(QUEUES)
+
+    def observe(self, queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
+        self.calls.append("observe")
+        default = PartResult({q.id: QueueLive(live=Live(waiting=1)) for q in queues})
+        return self._next(self.observe_script, default)  # type: ignore[return-value]
+
+    def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
+        self.calls.append("today")
+        default = PartResult({q.id: QueueToday(today=Today(offered=3)) for q in queues})
+        return self._next(self.today_script, default)  # type: ignore[return-value]
+
+    def rate_status(self) -> RateStatus:
+        return RateStatus()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def run_poller(source: Scripted, settings: PollerSettings, until: Callable[[list[PollerEvent]], bool],
+               timeout: float = 10.0) -> tuple[Poller, list[PollerEvent]]:
+    events: list[PollerEvent] = []
+    poller = Poller(lambda: source, events.append, settings)
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not until(events) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.stop()
+    thread.join(2)
+    assert not thread.is_alive(), "the poller stops promptly"
+    return poller, events
+
+
+def snapshots(events: list[PollerEvent]) -> list[SnapshotReady]:
+    return [e for e in events if isinstance(e, SnapshotReady)]
+
+
+def test_once_gives_one_snapshot_with_today() -> None:
+    source = Scripted()
+    events: list[PollerEvent] = []
+    Poller(lambda: source, events.append).run(once=True)
+    (ready,) = snapshots(events)
+    assert [q.waiting for q in ready.snapshot.queues] == [1, 1]
+    assert [q.today.offered for q in ready.snapshot.queues] == [3, 3]
+    assert source.calls == ["queues", "observe", "today"]
+    assert source.closed
+    assert isinstance(events[1], Connected)
+
+
+def test_rate_limit_backs_off_for_retry_after_then_recovers() -> None:
+    source = Scripted(observe_script=[RateLimited(1, "/obs")])
+    started = time.monotonic()
+    _, events = run_poller(source, PollerSettings(interval=1), lambda ev: bool(snapshots(ev)))
+    backoff = next(e for e in events if isinstance(e, BackingOff))
+    assert (backoff.kind, backoff.delay, backoff.attempt) == ("rate_limited", 1.0, 1)
+    assert snapshots(events), "recovers after the wait"
+    assert time.monotonic() - started >= 1.0
+
+
+def test_permission_missing_on_aggregates_keeps_live_figures() -> None:
+    denied = PermissionMissing("analytics:conversationAggregate:view", "/aggregates")
+    source = Scripted(today_script=[denied])
+    events: list[PollerEvent] = []
+    Poller(lambda: source, events.append).run(once=True)
+    (ready,) = snapshots(events)
+    assert [q.waiting for q in ready.snapshot.queues] == [1, 1]
+    assert [q.today.offered for q in ready.snapshot.queues] == [None, None], "unknown, not zero"
+    assert "analytics:conversationAggregate:view" in ready.snapshot.errors[0].message
+    assert source.calls.count("today") == 1, "a 403 is not retried in a loop"
+
+
+def test_one_failed_batch_is_partial_not_zero() -> None:
+    partial = PartResult({"q1": QueueLive(live=Live(waiting=4))}, (BatchFailure(("q2",), Unavailable("502")),))
+    source = Scripted(observe_script=[partial])
+    events: list[PollerEvent] = []
+    Poller(lambda: source, events.append).run(once=True)
+    (ready,) = snapshots(events)
+    by_id = {q.id: q for q in ready.snapshot.queues}
+    assert by_id["q1"].waiting == 4
+    assert by_id["q2"].waiting is None
+    assert ready.snapshot.partial and ready.snapshot.errors[0].queue_ids == ("q2",)
+
+
+def test_credentials_rejected_at_connect_is_reported_not_raised() -> None:
+    from queuewatch.errors import AuthError
+
+    def connect() -> Scripted:
+        raise AuthError("rejected")
+
+    events: list[PollerEvent] = []
+    Poller(connect, events.append).run(once=True)
+    failed = [e for e in events if isinstance(e, PollFailed)]
+    assert failed and failed[0].kind == "auth" and failed[0].fatal
+
+
+def test_pause_refresh_and_interval_changes_are_scheduled() -> None:
+    source = Scripted()
+
+    def until(events: list[PollerEvent]) -> bool:
+        return len(snapshots(events)) >= 1
+
+    events: list[PollerEvent] = []
+    poller = Poller(lambda: source, events.append, PollerSettings(interval=30))
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not until(events) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.pause()
+    time.sleep(0.2)
+    assert any(isinstance(e, Scheduled) and e.paused for e in events)
+    poller.set_interval(0.2)
+    assert poller.interval == 1.0, "clamped to the minimum"
+    poller.refresh_now()
+    deadline = time.monotonic() + 5
+    while len(snapshots(events)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.stop()
+    thread.join(2)
+    assert len(snapshots(events)) >= 2, "refresh now polls at once, even when paused"
+
+
+@pytest.mark.parametrize("error", [Unavailable("down"), RateLimited(None, "/x")])
+def test_stop_during_backoff_is_prompt(error: SourceError) -> None:
+    source = Scripted(observe_script=[error] * 50)
+    settings = PollerSettings(interval=1, max_backoff=60)
+    events: list[PollerEvent] = []
+    poller = Poller(lambda: source, events.append, settings)
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not any(isinstance(e, BackingOff) for e in events) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopped = time.monotonic()
+    poller.stop()
+    thread.join(3)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopped < 1.0
+
+
+def test_snapshot_time_is_the_wall_clock() -> None:
+    source = Scripted()
+    events: list[PollerEvent] = []
+    frozen = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    Poller(lambda: source, events.append, wall_clock=lambda: frozen).run(once=True)
+    assert snapshots(events)[0].snapshot.taken_at == frozen
