@@ -112,20 +112,22 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
         if settings.demo:
             from queuewatch.simulator import start_demo
 
-            server = start_demo(seed=settings.seed)
+            server = start_demo(seed=settings.seed, daytime=True)
             stop_demo = server.stop
             base_url, credentials = server.base_url, Credentials("demo", "demo")
+            timezone = server.centre.scenario.timezone
         else:
             assert settings.base_url and settings.client_id and settings.client_secret
             base_url = settings.base_url
             credentials = Credentials(settings.client_id, settings.client_secret.value)
+            timezone = settings.timezone
         source_settings = SourceSettings(
             base_url=base_url,
             label=settings.region_label,
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
             read_timeout=settings.timeout,
-            timezone=settings.timezone,
+            timezone=timezone,
             name_pattern=settings.queues,
             division_ids=settings.divisions,
         )
@@ -263,7 +265,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command == "doctor":
             from queuewatch.doctor import run_doctor
 
-            return run_doctor(settings, sys.stdout)
+            return run_doctor(settings, sys.stdout, make_connect(settings))
         return run_dashboard(settings)
     except QueuewatchError as error:
         sys.stderr.write(f"queuewatch: {error.message}\n")

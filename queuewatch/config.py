@@ -132,7 +132,7 @@ def check_timezone(name: str, source: str) -> str:
 
 
 def _line_of(text: str, key: str) -> str:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
     return f" (line {text.count(chr(10), 0, match.start()) + 1})" if match else ""
 
 

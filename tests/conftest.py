@@ -16,8 +16,14 @@ from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenari
 def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the real user's config file or Genesys credentials."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
-    for name in ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_ID",
-                 "GENESYS_CLIENT_SECRET", "GENESYSCLOUD_REGION", "QUEUEWATCH_CONFIG"):
+    for name in (
+        "GENESYSCLOUD_OAUTHCLIENT_ID",
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+        "GENESYS_CLIENT_ID",
+        "GENESYS_CLIENT_SECRET",
+        "GENESYSCLOUD_REGION",
+        "QUEUEWATCH_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -34,13 +40,20 @@ def sim(centre: ContactCentre) -> Iterator[SimulatorServer]:
         yield server
 
 
-def admin(server: SimulatorServer, path: str, body: dict[str, Any] | None = None) -> Any:
+def call_admin(server: SimulatorServer, path: str, body: dict[str, Any] | None = None) -> Any:
     """Call the simulator's admin endpoint (no auth, never faulted)."""
     data = json.dumps(body or {}).encode()
-    request = urllib.request.Request(f"{server.base_url}{path}", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{server.base_url}{path}", data=data, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=5) as reply:
         return json.loads(reply.read() or b"null")
+
+
+@pytest.fixture
+def admin():
+    """``admin(server, "/admin/faults", {...})``: drive the simulator's faults and state."""
+    return call_admin
 
 
 @pytest.fixture

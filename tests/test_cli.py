@@ -26,8 +26,14 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str, env: dict[str, str]
 
 def run_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "QUEUEWATCH"))}
-    return subprocess.run([sys.executable, "-m", "queuewatch", *argv], capture_output=True, text=True,
-                          env={**base, **(env or {})}, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "queuewatch", *argv],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        timeout=60,
+        check=False,
+    )
 
 
 def test_snapshot_demo_json(capsys) -> None:
@@ -51,7 +57,9 @@ def test_snapshot_changes_between_runs(capsys) -> None:
     second = json.loads(run_main(capsys, "snapshot", "--demo", "--format", "json")[1])
 
     def figures(data: dict) -> list:
-        return [(q["waiting"], q["longest_wait_s"], q["today"]["offered"], q["agents"]) for q in data["queues"]]
+        return [
+            (q["waiting"], q["longest_wait_s"], q["today"]["offered"], q["agents"]) for q in data["queues"]
+        ]
 
     assert figures(first) != figures(second)
 
@@ -74,8 +82,9 @@ def test_credentials_rejected_exit_3(capsys) -> None:
     del centre
     from queuewatch.simulator import default_scenario
 
-    with SimulatorServer(ContactCentre(default_scenario(), seed=1), port=0, client_id="id",
-                         client_secret="right") as server:
+    with SimulatorServer(
+        ContactCentre(default_scenario(), seed=1), port=0, client_id="id", client_secret="right"
+    ) as server:
         env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
         code, out, err = run_main(capsys, "snapshot", "--region", server.base_url, env=env)
     assert code == 3
@@ -90,8 +99,11 @@ def test_credentials_rejected_exit_3(capsys) -> None:
         (["snapshot", "--region", "atlantis"], {}, "unknown region"),
         (["snapshot", "--format", "xml", "--demo"], {}, "invalid choice"),
         (["--interval", "0", "--demo"], {}, "must be greater than 0"),
-        (["snapshot", "--region", "us-east-1"],
-         {"GENESYSCLOUD_OAUTHCLIENT_ID": "x", "GENESYSCLOUD_OAUTHCLIENT_SECRET": ""}, "set but empty"),
+        (
+            ["snapshot", "--region", "us-east-1"],
+            {"GENESYSCLOUD_OAUTHCLIENT_ID": "x", "GENESYSCLOUD_OAUTHCLIENT_SECRET": ""},
+            "set but empty",
+        ),
     ],
 )
 def test_bad_input_one_line_exit_2(argv: list[str], env: dict[str, str], expected: str) -> None:

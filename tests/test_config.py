@@ -35,7 +35,9 @@ def test_precedence_flags_env_file(tmp_path: Path) -> None:
     assert (s.base_url, s.interval) == ("https://api.mypurecloud.ie", 9.0)
     s = settings(tmp_path, {}, {**CREDS, "GENESYSCLOUD_REGION": "us-east-1"}, text)
     assert s.base_url == "https://api.mypurecloud.com"
-    s = settings(tmp_path, {"region": "eu-central-1", "interval": 2.0}, {**CREDS, "GENESYSCLOUD_REGION": "x"}, text)
+    s = settings(
+        tmp_path, {"region": "eu-central-1", "interval": 2.0}, {**CREDS, "GENESYSCLOUD_REGION": "x"}, text
+    )
     assert (s.base_url, s.interval) == ("https://api.mypurecloud.de", 2.0)
 
 
@@ -65,7 +67,9 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
         ({"region": "us-east-1"}, CREDS, 'timezone = "Mars/Olympus"\n', "unknown time zone"),
     ],
 )
-def test_bad_input_is_one_line(tmp_path: Path, flags: dict, env: dict, text: str | None, expected: str) -> None:
+def test_bad_input_is_one_line(
+    tmp_path: Path, flags: dict, env: dict, text: str | None, expected: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(tmp_path, flags, env, text)
     assert expected in str(caught.value)

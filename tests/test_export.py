@@ -32,25 +32,63 @@ def sample() -> Snapshot:
         alerting=1,
         agents=Agents(idle=0, interacting=4, not_responding=1, communicating=0, off_queue=2, on_queue=5),
         members=7,
-        today=Today(offered=10, answered=8, abandoned=1, abandon_rate=0.1, service_level=0.75, sl_target=0.8,
-                    asa_s=12.5, aht_s=300.0),
-        by_media={"voice": MediaStats(live=Live(waiting=3, longest_wait_s=75.25, interacting=4, alerting=1),
-                                      today=Today(offered=10))},
+        today=Today(
+            offered=10,
+            answered=8,
+            abandoned=1,
+            abandon_rate=0.1,
+            service_level=0.75,
+            sl_target=0.8,
+            asa_s=12.5,
+            aht_s=300.0,
+        ),
+        by_media={
+            "voice": MediaStats(
+                live=Live(waiting=3, longest_wait_s=75.25, interacting=4, alerting=1), today=Today(offered=10)
+            )
+        },
     )
     unknown = QueueStats(id="q2", name="お客様サポート 🎧")
-    return Snapshot(TAKEN, (known, unknown), (PartFailure("observations", "unavailable", "HTTP 502", ("q2",)),))
+    return Snapshot(
+        TAKEN, (known, unknown), (PartFailure("observations", "unavailable", "HTTP 502", ("q2",)),)
+    )
 
 
 def test_json_schema() -> None:
     data = json.loads(to_json(sample()))
     assert set(data) == {"taken_at", "today_at", "partial", "queues", "errors"}
     first, second = data["queues"]
-    assert set(first) == {"id", "name", "division", "waiting", "longest_wait_s", "interacting", "alerting",
-                          "agents", "members", "today", "by_media"}
-    assert set(first["agents"]) == {"idle", "interacting", "not_responding", "communicating", "off_queue",
-                                    "on_queue"}
-    assert set(first["today"]) == {"offered", "answered", "abandoned", "abandon_rate", "service_level",
-                                   "sl_target", "asa_s", "aht_s"}
+    assert set(first) == {
+        "id",
+        "name",
+        "division",
+        "waiting",
+        "longest_wait_s",
+        "interacting",
+        "alerting",
+        "agents",
+        "members",
+        "today",
+        "by_media",
+    }
+    assert set(first["agents"]) == {
+        "idle",
+        "interacting",
+        "not_responding",
+        "communicating",
+        "off_queue",
+        "on_queue",
+    }
+    assert set(first["today"]) == {
+        "offered",
+        "answered",
+        "abandoned",
+        "abandon_rate",
+        "service_level",
+        "sl_target",
+        "asa_s",
+        "aht_s",
+    }
     assert first["by_media"]["voice"]["waiting"] == 3
     assert first["by_media"]["voice"]["today"]["offered"] == 10
     assert first["name"] == "[VIP] Sales"

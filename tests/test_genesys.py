@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from conftest import admin
 from queuewatch.errors import AuthError, BadResponse, PermissionMissing, RateLimited, Unavailable
 from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
 
@@ -68,14 +67,14 @@ def test_today_figures_are_consistent(sim, source_for) -> None:
     assert offered > 0, "the day so far is already simulated"
 
 
-def test_expired_token_is_renewed_once(sim, source_for) -> None:
+def test_expired_token_is_renewed_once(admin, sim, source_for) -> None:
     source = source_for(sim)
     source.list_queues()
     admin(sim, "/admin/revoke-tokens")
     assert source.list_queues(), "a 401 fetches a new token and retries"
 
 
-def test_revoked_credentials_are_an_auth_error(sim, source_for) -> None:
+def test_revoked_credentials_are_an_auth_error(admin, sim, source_for) -> None:
     source = source_for(sim, secret=SECRET)
     admin(sim, "/admin/revoke-tokens")
     admin(sim, "/admin/credentials", {"accept": False})
@@ -93,7 +92,7 @@ def test_wrong_credentials_at_start(centre: ContactCentre, source_for) -> None:
         assert source_for(server, secret="right").list_queues()
 
 
-def test_missing_permission_names_it(sim, source_for) -> None:
+def test_missing_permission_names_it(admin, sim, source_for) -> None:
     source = source_for(sim)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"deny": ["analytics:conversationAggregate:view"]})
@@ -105,7 +104,7 @@ def test_missing_permission_names_it(sim, source_for) -> None:
 
 
 @pytest.mark.parametrize("retry_after", [7, None])
-def test_rate_limited_carries_retry_after(sim, source_for, retry_after: int | None) -> None:
+def test_rate_limited_carries_retry_after(admin, sim, source_for, retry_after: int | None) -> None:
     source = source_for(sim)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"rate_limit_next": 3, "retry_after": retry_after})
@@ -117,7 +116,7 @@ def test_rate_limited_carries_retry_after(sim, source_for, retry_after: int | No
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_unavailable(sim, source_for, status: int) -> None:
+def test_server_errors_are_unavailable(admin, sim, source_for, status: int) -> None:
     source = source_for(sim)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"fail_rate": 1.0, "fail_status": status})
@@ -127,7 +126,7 @@ def test_server_errors_are_unavailable(sim, source_for, status: int) -> None:
     assert time.monotonic() - started < 1.5, "503 with Retry-After is not retried inside the SDK either"
 
 
-def test_slow_reply_times_out(sim, source_for) -> None:
+def test_slow_reply_times_out(admin, sim, source_for) -> None:
     source = source_for(sim, read_timeout=0.5)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"hang_s": 3})
@@ -137,7 +136,7 @@ def test_slow_reply_times_out(sim, source_for) -> None:
     assert time.monotonic() - started < 2.5
 
 
-def test_dropped_connection(sim, source_for) -> None:
+def test_dropped_connection(admin, sim, source_for) -> None:
     source = source_for(sim)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"drop_rate": 1.0})
@@ -145,7 +144,7 @@ def test_dropped_connection(sim, source_for) -> None:
         source.observe(queues[:5])
 
 
-def test_malformed_json(sim, source_for) -> None:
+def test_malformed_json(admin, sim, source_for) -> None:
     source = source_for(sim)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"malformed_rate": 1.0})
@@ -161,7 +160,7 @@ def test_refused_connection(source_for) -> None:
         source_for(Nowhere())
 
 
-def test_one_failed_batch_is_partial(sim, source_for) -> None:
+def test_one_failed_batch_is_partial(admin, sim, source_for) -> None:
     source = source_for(sim, batch_size=10, concurrency=1)
     queues = source.list_queues()
     admin(sim, "/admin/faults", {"fail_rate": 1.0, "fail_status": 502, "remaining": 1})
@@ -172,7 +171,7 @@ def test_one_failed_batch_is_partial(sim, source_for) -> None:
     assert set(result.values) == {q.id for q in queues} - failed
 
 
-def test_queue_deleted_between_listing_and_querying(source_for) -> None:
+def test_queue_deleted_between_listing_and_querying(admin, source_for) -> None:
     centre = ContactCentre(default_scenario(), seed=3)
     with SimulatorServer(centre, port=0) as server:
         source = source_for(server)
@@ -198,4 +197,4 @@ def test_certificates_are_always_verified(sim, source_for) -> None:
     source = source_for(sim)
     pool = source._client.get_http_client().rest_client.pool_manager
     assert pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
-    assert pool.connection_pool_kw["retries"] is False
+    assert pool.connection_pool_kw["retries"].total is False

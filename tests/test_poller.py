@@ -92,8 +92,12 @@ class Scripted:
         self.closed = True
 
 
-def run_poller(source: Scripted, settings: PollerSettings, until: Callable[[list[PollerEvent]], bool],
-               timeout: float = 10.0) -> tuple[Poller, list[PollerEvent]]:
+def run_poller(
+    source: Scripted,
+    settings: PollerSettings,
+    until: Callable[[list[PollerEvent]], bool],
+    timeout: float = 10.0,
+) -> tuple[Poller, list[PollerEvent]]:
     events: list[PollerEvent] = []
     poller = Poller(lambda: source, events.append, settings)
     thread = threading.Thread(target=poller.run, daemon=True)
@@ -146,7 +150,9 @@ def test_permission_missing_on_aggregates_keeps_live_figures() -> None:
 
 
 def test_one_failed_batch_is_partial_not_zero() -> None:
-    partial = PartResult({"q1": QueueLive(live=Live(waiting=4))}, (BatchFailure(("q2",), Unavailable("502")),))
+    partial = PartResult(
+        {"q1": QueueLive(live=Live(waiting=4))}, (BatchFailure(("q2",), Unavailable("502")),)
+    )
     source = Scripted(observe_script=[partial])
     events: list[PollerEvent] = []
     Poller(lambda: source, events.append).run(once=True)

@@ -1,0 +1,651 @@
+"""A loopback HTTP stand-in for Genesys Cloud: OAuth login, the three queue APIs, faults on demand.
+
+:class:`SimulatorServer` serves a :class:`~queuewatch.simulator.engine.ContactCentre` over
+HTTP/1.1 keep-alive (stdlib ``ThreadingHTTPServer``, one thread per connection), so the real
+``PureCloudPlatformClientV2`` SDK can talk to it unchanged (``ApiClient(host=server.base_url)``).
+
+Endpoints
+    ``POST /oauth/token``                                    client-credentials login (Basic auth)
+    ``GET  /api/v2/routing/queues``                          routing:queue:view
+    ``POST /api/v2/analytics/queues/observations/query``     analytics:queueObservation:view
+    ``POST /api/v2/analytics/conversations/aggregates/query`` analytics:conversationAggregate:view
+
+Each ``/api`` request goes through: bearer-token check (401), faults (drop, hang, latency, 5xx,
+malformed body, forced 429), the per-token rate limit (429 with ``Retry-After``), the permission
+check (403 for permissions in ``faults.deny``), then the handler (400 for invalid requests). Every
+``/api`` reply carries ``inin-ratelimit-count``/``-allowed``/``-reset`` and ``inin-correlation-id``;
+every error body has the Genesys shape ``{"message", "code", "status", "contextId", "details",
+"errors"}``.
+
+Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
+    ``GET|POST /admin/faults``          read / merge-update the :class:`Faults` (JSON, snake_case keys)
+    ``POST /admin/reset``               all faults off and logins accepted again
+    ``POST /admin/revoke-tokens``       every token issued so far is now rejected (401)
+    ``POST /admin/credentials``         ``{"accept": false}`` refuses new logins until set back true
+    ``POST /admin/queues/<id>/delete``  the queue disappears from listings and queries
+    ``GET  /admin/stats``               request counts (see :meth:`SimulatorServer.stats`)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import math
+import random
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from queuewatch.simulator.engine import ContactCentre, SimulatorValidationError
+from queuewatch.simulator.scenario import Scenario, default_scenario, during_business_hours
+
+QUEUES_PATH = "/api/v2/routing/queues"
+OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
+AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
+LOGIN_PATH = "/oauth/token"
+
+#: Permission each API endpoint needs.
+PERMISSIONS = {
+    ("GET", QUEUES_PATH): "routing:queue:view",
+    ("POST", OBSERVATIONS_PATH): "analytics:queueObservation:view",
+    ("POST", AGGREGATES_PATH): "analytics:conversationAggregate:view",
+}
+
+_SERVER_ERRORS = {
+    500: ("internal.server.error", "The server encountered an unexpected condition."),
+    502: ("bad.gateway", "The server received an invalid response from an upstream server."),
+    503: ("service.unavailable", "The service is currently unavailable."),
+    504: ("gateway.timeout", "The upstream server did not respond in time."),
+}
+
+
+@dataclass
+class Faults:
+    """Faults injected into replies; all off by default. Change them through :meth:`update`."""
+
+    #: Probability that a request gets a 5xx.
+    fail_rate: float = 0.0
+    #: Status of those failures; None picks one of 500/502/503/504 at random.
+    fail_status: int | None = None
+    #: Extra delay before every reply, in milliseconds.
+    latency_ms: int = 0
+    #: Sleep this many seconds before replying (long enough to trip a client's read timeout).
+    hang_s: float = 0.0
+    #: Probability of closing the connection without any reply.
+    drop_rate: float = 0.0
+    #: Probability of a 200 whose JSON body is cut short.
+    malformed_rate: float = 0.0
+    #: The next N API requests get a 429.
+    rate_limit_next: int = 0
+    #: Retry-After (seconds) on those forced 429s; None leaves the header out.
+    retry_after: int | None = None
+    #: Permissions the OAuth client lacks: requests needing one get a 403.
+    deny: set[str] = field(default_factory=set)
+    #: If not empty, faults apply only to request paths containing one of these strings.
+    paths: tuple[str, ...] = ()
+    #: If set, the fail/hang/drop/malformed faults apply to the next N matching requests, then switch off.
+    remaining: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The faults as a JSON-ready dict (snake_case keys)."""
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        data["deny"] = sorted(self.deny)
+        data["paths"] = list(self.paths)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        """Faults from a JSON dict such as :meth:`to_json` gives (missing keys stay off)."""
+        faults = cls()
+        faults.update(data)
+        return faults
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Merge the given keys in; raises ValueError (one line) for an unknown key or bad value."""
+        parsed = {key: _parse_fault(key, value) for key, value in changes.items()}
+        with self._lock:
+            for key, value in parsed.items():
+                setattr(self, key, value)
+
+    def reset(self) -> None:
+        """Switch every fault off."""
+        with self._lock:
+            for f in fields(self):
+                if f.init:
+                    setattr(self, f.name, f.default_factory() if callable(f.default_factory) else f.default)
+
+    def decide(self, path: str, rng: random.Random) -> _Decision:
+        """What to do to one request for ``path`` (consumes ``remaining`` and ``rate_limit_next``)."""
+        with self._lock:
+            decision = _Decision(latency_s=0.0)
+            if path == LOGIN_PATH:
+                applies = any(p and "oauth" in p and p in path for p in self.paths)
+            else:
+                applies = not self.paths or any(p in path for p in self.paths)
+            if not applies:
+                return decision
+            decision.latency_s = self.latency_ms / 1000
+            heavy = self.fail_rate > 0 or self.hang_s > 0 or self.drop_rate > 0 or self.malformed_rate > 0
+            if heavy and (self.remaining is None or self.remaining > 0):
+                if rng.random() < self.drop_rate:
+                    decision.drop = True
+                decision.hang_s = self.hang_s
+                if rng.random() < self.fail_rate:
+                    decision.fail_status = self.fail_status or rng.choice(sorted(_SERVER_ERRORS))
+                elif rng.random() < self.malformed_rate:
+                    decision.malformed = True
+                if self.remaining is not None:
+                    self.remaining -= 1
+                    if self.remaining <= 0:
+                        self.fail_rate = self.drop_rate = self.malformed_rate = self.hang_s = 0.0
+                        self.remaining = None
+            if self.rate_limit_next > 0 and not decision.drop and decision.fail_status is None:
+                self.rate_limit_next -= 1
+                decision.force_429 = True
+                decision.retry_after = self.retry_after
+            return decision
+
+
+def _parse_fault(key: str, value: Any) -> Any:
+    def number(low: float, high: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low or (
+                high is not None and value > high):
+            limit = f"from {low:g} to {high:g}" if high is not None else f">= {low:g}"
+            raise ValueError(f"fault {key} must be a number {limit}")
+        return float(value)
+
+    def integer(low: int, optional: bool = False) -> int | None:
+        if optional and value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"fault {key} must be an integer >= {low}" + (" or null" if optional else ""))
+        return value
+
+    def strings() -> list[str]:
+        if not isinstance(value, list | tuple | set) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"fault {key} must be a list of strings")
+        return list(value)
+
+    if key in ("fail_rate", "drop_rate", "malformed_rate"):
+        return number(0, 1)
+    if key == "hang_s":
+        return number(0)
+    if key == "latency_ms":
+        return integer(0)
+    if key in ("rate_limit_next",):
+        return integer(0)
+    if key in ("retry_after", "remaining"):
+        return integer(0, optional=True)
+    if key == "fail_status":
+        status = integer(400, optional=True)
+        if status is not None and status > 599:
+            raise ValueError("fault fail_status must be an HTTP error status (400-599) or null")
+        return status
+    if key == "deny":
+        return set(strings())
+    if key == "paths":
+        return tuple(strings())
+    raise ValueError(f"unknown fault {key!r}")
+
+
+@dataclass
+class _Decision:
+    latency_s: float
+    drop: bool = False
+    hang_s: float = 0.0
+    fail_status: int | None = None
+    malformed: bool = False
+    force_429: bool = False
+    retry_after: int | None = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error(status: int, code: str, message: str, context_id: str, **extra: Any) -> _Reply:
+    body = {"message": message, "code": code, "status": status, "contextId": context_id,
+            "details": [], "errors": [], **extra}
+    return _Reply(status, _json_bytes(body))
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sim: SimulatorServer) -> None:
+        self.sim = sim
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet: a client hanging up mid-reply is routine here."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request logging."""
+
+    def do_GET(self) -> None:
+        self.server.sim._serve(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+
+class SimulatorServer:
+    """Serves a :class:`ContactCentre` as the Genesys Cloud API on loopback (see the module docstring)."""
+
+    def __init__(self, centre: ContactCentre, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 300,
+                 token_ttl: int = 86400, client_id: str | None = None, client_secret: str | None = None,
+                 faults: Faults | None = None, max_predicates: int = 100) -> None:
+        self.centre = centre
+        self.faults = faults if faults is not None else Faults()
+        self.rate_limit = rate_limit
+        self.token_ttl = token_ttl
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.max_predicates = max_predicates
+        self._lock = threading.Lock()
+        self._tokens: dict[str, float] = {}
+        self._windows: dict[str, list[float]] = {}
+        self._accept_logins = True
+        self._by_path: Counter[str] = Counter()
+        self._by_status: Counter[str] = Counter()
+        self._rng = random.Random()
+        self._httpd = _HTTPServer((host, port), self)
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> SimulatorServer:
+        """Serve in a daemon thread; returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name="queuewatch-simulator", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- admin operations
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of API and login requests: ``by_path`` ("GET /path"), ``by_status`` ("200",
+        "dropped") and ``total``. Admin requests are not counted."""
+        with self._lock:
+            return {"by_path": dict(self._by_path), "by_status": dict(self._by_status),
+                    "total": sum(self._by_path.values())}
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far is rejected from now on."""
+        with self._lock:
+            self._tokens.clear()
+            self._windows.clear()
+
+    def accept_logins(self, accept: bool) -> None:
+        """Refuse (False) or accept again (True) new token requests."""
+        with self._lock:
+            self._accept_logins = accept
+
+    # ----------------------------------------------------------------- request handling
+
+    def _serve(self, handler: _Handler) -> None:
+        split = urlsplit(handler.path)
+        path = split.path
+        try:
+            body = self._read_body(handler)
+        except ValueError:
+            self._send(handler, _error(400, "bad.request", "Invalid Content-Length", str(uuid.uuid4())),
+                       count=None)
+            return
+        if path.startswith("/admin/"):
+            self._send(handler, self._admin(handler.command, path, body), count=None)
+            return
+        count = f"{handler.command} {path}"
+        if path == LOGIN_PATH:
+            decision = self.faults.decide(path, self._rng)
+            if decision.drop:
+                self._drop(handler, count)
+                return
+            self._delay(decision)
+            if decision.fail_status is not None:
+                reply = self._server_error(decision.fail_status, str(uuid.uuid4()))
+            else:
+                reply = self._login(handler, body)
+            self._send(handler, reply, count=count)
+            return
+        if not path.startswith("/api/"):
+            self._send(handler, self._not_found(handler.command, path, str(uuid.uuid4())), count=count)
+            return
+        self._api(handler, path, split.query, body, count)
+
+    def _api(self, handler: _Handler, path: str, query: str, body: bytes, count: str) -> None:
+        correlation = str(uuid.uuid4())
+        token, auth_error = self._authenticate(handler.headers.get("Authorization"), correlation)
+        if auth_error is not None:
+            auth_error.headers.update(self._limit_headers(None, correlation))
+            self._send(handler, auth_error, count=count)
+            return
+        decision = self.faults.decide(path, self._rng)
+        if decision.drop:
+            self._drop(handler, count)
+            return
+        self._delay(decision)
+        if decision.fail_status is not None:
+            reply = self._server_error(decision.fail_status, correlation)
+        elif decision.force_429:
+            wait = decision.retry_after if decision.retry_after is not None else self._reset_in(token)
+            reply = self._too_many(wait, correlation)
+            if decision.retry_after is not None:
+                reply.headers["Retry-After"] = str(decision.retry_after)
+        else:
+            over, wait = self._count_request(token)
+            if over:
+                reply = self._too_many(wait, correlation)
+                reply.headers["Retry-After"] = str(wait)
+            else:
+                reply = self._route(handler.command, path, query, body, correlation)
+                if decision.malformed and reply.status == 200:
+                    reply.body = reply.body[: max(1, len(reply.body) // 2)]
+        reply.headers.update(self._limit_headers(token, correlation))
+        self._send(handler, reply, count=count)
+
+    def _route(self, method: str, path: str, query: str, body: bytes, correlation: str) -> _Reply:
+        permission = PERMISSIONS.get((method, path))
+        if permission is None:
+            return self._not_found(method, path, correlation)
+        with self.faults._lock:
+            denied = permission in self.faults.deny
+        if denied:
+            message = ("Unable to perform the requested action. You are missing the following "
+                       f"permission(s): [{permission}]")
+            return _error(403, "missing.any.permissions", message, correlation,
+                          messageWithParams="Unable to perform the requested action. You are missing the "
+                                            "following permission(s): {perms}",
+                          messageParams={"perms": f"[{permission}]"})
+        try:
+            if path == QUEUES_PATH:
+                params = parse_qs(query)
+                data = self.centre.list_queues(
+                    page_number=_int_param(params, "pageNumber", 1),
+                    page_size=_int_param(params, "pageSize", 25),
+                    name=params.get("name", [None])[0],
+                    division_ids=_multi_param(params, "divisionId"),
+                    ids=_multi_param(params, "id"),
+                )
+            else:
+                try:
+                    request = json.loads(body or b"null")
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise SimulatorValidationError("The request body is not valid JSON") from None
+                if not isinstance(request, dict):
+                    raise SimulatorValidationError("The request body must be a JSON object")
+                query_fn = self.centre.observations if path == OBSERVATIONS_PATH else self.centre.aggregates
+                data = query_fn(request, max_predicates=self.max_predicates)
+        except SimulatorValidationError as exc:
+            return _error(400, exc.code, exc.message, correlation)
+        return _Reply(200, _json_bytes(data))
+
+    # ----------------------------------------------------------------- auth and rate limits
+
+    def _login(self, handler: _Handler, body: bytes) -> _Reply:
+        def refuse(description: str) -> _Reply:
+            return _Reply(401, _json_bytes({"error": "invalid_client", "description": description,
+                                            "error_description": description}))
+
+        with self._lock:
+            accepting = self._accept_logins
+        if not accepting:
+            return refuse("client credentials are not accepted")
+        client_id, client_secret = _basic_credentials(handler.headers.get("Authorization"))
+        if not client_id or not client_secret:
+            return refuse("client authentication with HTTP Basic credentials is required")
+        if (self.client_id is not None and client_id != self.client_id) or (
+                self.client_secret is not None and client_secret != self.client_secret):
+            return refuse("client not found or secret does not match")
+        form = parse_qs(body.decode("utf-8", "replace"))
+        grant = form.get("grant_type", [""])[0]
+        if grant != "client_credentials":
+            description = f"grant type {grant!r} is not supported; use client_credentials"
+            return _Reply(400, _json_bytes({"error": "unsupported_grant_type", "description": description,
+                                            "error_description": description}))
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = time.monotonic() + self.token_ttl
+        return _Reply(200, _json_bytes({"access_token": token, "token_type": "bearer",
+                                        "expires_in": self.token_ttl}))
+
+    def _authenticate(self, header: str | None, correlation: str) -> tuple[str, _Reply | None]:
+        if not header or not header.lower().startswith("bearer ") or not header[7:].strip():
+            message = "No authentication bearer token specified in authorization header."
+            return "", _error(401, "authentication.required", message, correlation)
+        token = header[7:].strip()
+        with self._lock:
+            expiry = self._tokens.get(token)
+            if expiry is not None and expiry <= time.monotonic():
+                del self._tokens[token]
+                expiry = None
+        if expiry is None:
+            return "", _error(401, "bad.credentials", "Invalid login credentials.", correlation)
+        return token, None
+
+    def _count_request(self, token: str) -> tuple[bool, int]:
+        """Count one request in the token's window; (over the limit?, seconds until the window resets)."""
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(token)
+            if window is None or now >= window[0] + 60:
+                window = self._windows[token] = [now, 0.0]
+            window[1] += 1
+            over = window[1] > self.rate_limit
+            return over, max(1, math.ceil(window[0] + 60 - now))
+
+    def _reset_in(self, token: str) -> int:
+        with self._lock:
+            window = self._windows.get(token)
+            now = time.monotonic()
+            if window is None or now >= window[0] + 60:
+                return 60
+            return max(1, math.ceil(window[0] + 60 - now))
+
+    def _limit_headers(self, token: str | None, correlation: str) -> dict[str, str]:
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(token) if token else None
+            if window is None or now >= window[0] + 60:
+                used, reset = 0, 60
+            else:
+                used, reset = int(window[1]), max(1, math.ceil(window[0] + 60 - now))
+        return {"inin-ratelimit-count": str(used), "inin-ratelimit-allowed": str(self.rate_limit),
+                "inin-ratelimit-reset": str(reset), "inin-correlation-id": correlation}
+
+    # ----------------------------------------------------------------- replies
+
+    @staticmethod
+    def _too_many(wait: int, correlation: str) -> _Reply:
+        return _error(429, "too.many.requests.retry.after",
+                      f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds", correlation)
+
+    @staticmethod
+    def _server_error(status: int, correlation: str) -> _Reply:
+        code, message = _SERVER_ERRORS.get(status, ("error", "The request failed."))
+        return _error(status, code, message, correlation)
+
+    @staticmethod
+    def _not_found(method: str, path: str, correlation: str) -> _Reply:
+        message = f"The requested operation was not found: {method} {path}"
+        return _error(404, "not.found", message, correlation)
+
+    def _admin(self, method: str, path: str, body: bytes) -> _Reply:
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _Reply(400, _json_bytes({"message": "the body is not valid JSON"}))
+        if not isinstance(payload, dict):
+            return _Reply(400, _json_bytes({"message": "the body must be a JSON object"}))
+        if path == "/admin/faults" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    self.faults.update(payload)
+                except ValueError as exc:
+                    return _Reply(400, _json_bytes({"message": str(exc)}))
+            return _Reply(200, _json_bytes(self.faults.to_json()))
+        if method == "GET" and path == "/admin/stats":
+            return _Reply(200, _json_bytes(self.stats()))
+        if method != "POST":
+            return _Reply(404, _json_bytes({"message": f"no admin endpoint {method} {path}"}))
+        if path == "/admin/reset":
+            self.faults.reset()
+            self.accept_logins(True)
+            return _Reply(200, _json_bytes(self.faults.to_json()))
+        if path == "/admin/revoke-tokens":
+            self.revoke_tokens()
+            return _Reply(200, _json_bytes({"revoked": True}))
+        if path == "/admin/credentials":
+            accept = payload.get("accept")
+            if not isinstance(accept, bool):
+                return _Reply(400, _json_bytes({"message": "credentials needs {\"accept\": true|false}"}))
+            self.accept_logins(accept)
+            return _Reply(200, _json_bytes({"accept": accept}))
+        parts = path.split("/")
+        if len(parts) == 5 and parts[2] == "queues" and parts[4] == "delete":
+            if self.centre.delete_queue(parts[3]):
+                return _Reply(200, _json_bytes({"deleted": parts[3]}))
+            return _Reply(404, _json_bytes({"message": f"no queue {parts[3]}"}))
+        return _Reply(404, _json_bytes({"message": f"no admin endpoint {method} {path}"}))
+
+    # ----------------------------------------------------------------- plumbing
+
+    @staticmethod
+    def _read_body(handler: _Handler) -> bytes:
+        length = int(handler.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return handler.rfile.read(length) if length else b""
+
+    @staticmethod
+    def _delay(decision: _Decision) -> None:
+        pause = decision.hang_s + decision.latency_s
+        if pause > 0:
+            time.sleep(pause)
+
+    def _record(self, count: str | None, status: str) -> None:
+        if count is None:
+            return
+        with self._lock:
+            self._by_path[count] += 1
+            self._by_status[status] += 1
+
+    def _drop(self, handler: _Handler, count: str) -> None:
+        self._record(count, "dropped")
+        handler.close_connection = True
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, handler: _Handler, reply: _Reply, count: str | None) -> None:
+        self._record(count, str(reply.status))
+        try:
+            handler.send_response(reply.status)
+            handler.send_header("Content-Type", "application/json; charset=UTF-8")
+            handler.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(reply.body)
+        except OSError:
+            handler.close_connection = True
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str]:
+    if not header or not header.lower().startswith("basic "):
+        return "", ""
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    client_id, _, client_secret = decoded.partition(":")
+    return client_id, client_secret
+
+
+def _int_param(params: Mapping[str, list[str]], name: str, default: int) -> int:
+    values = params.get(name)
+    if not values:
+        return default
+    try:
+        return int(values[0])
+    except ValueError:
+        raise SimulatorValidationError(f"{name} must be an integer, not {values[0]!r}") from None
+
+
+def _multi_param(params: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
+    return tuple(v for value in params.get(name, []) for v in value.split(",") if v)
+
+
+def start_demo(
+    seed: int = 7,
+    speed: float = 1.0,
+    port: int = 0,
+    scenario: Scenario | None = None,
+    *,
+    daytime: bool = False,
+    **server_kwargs: Any,
+) -> SimulatorServer:
+    """A started server over the default scenario (or ``scenario``); stop it with ``.stop()``.
+
+    With ``daytime`` the scenario runs in a time zone where it is late morning now, so the
+    demo always shows a contact centre at work.
+    """
+    chosen = scenario or default_scenario()
+    if daytime:
+        chosen = during_business_hours(chosen)
+    centre = ContactCentre(chosen, seed=seed, speed=speed)
+    return SimulatorServer(centre, port=port, **server_kwargs).start()
+
+
+__all__ = ["Faults", "SimulatorServer", "start_demo"]

@@ -1,0 +1,545 @@
+"""The simulator over real loopback HTTP: the SDK contract, auth, rate limits, faults, admin, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import PureCloudPlatformClientV2 as pc
+import pytest
+import urllib3
+from PureCloudPlatformClientV2.rest import ApiException
+
+from queuewatch.errors import ConfigError
+from queuewatch.simulator import ContactCentre, Faults, SimulatorServer, cli, default_scenario, start_demo
+from queuewatch.simulator.scenario import name_id
+
+START = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
+QUEUES = "/api/v2/routing/queues"
+OBSERVATIONS = "/api/v2/analytics/queues/observations/query"
+AGGREGATES = "/api/v2/analytics/conversations/aggregates/query"
+LIMIT_HEADERS = (
+    "inin-ratelimit-count",
+    "inin-ratelimit-allowed",
+    "inin-ratelimit-reset",
+    "inin-correlation-id",
+)
+
+# The two request bodies of the tutorial facts in genesys-api.md (queue ids filled in per test).
+TUTORIAL_OBSERVATION_METRICS = [
+    "oWaiting",
+    "oInteracting",
+    "oAlerting",
+    "oOnQueueUsers",
+    "oOffQueueUsers",
+    "oActiveUsers",
+    "oMemberUsers",
+    "oUserRoutingStatuses",
+    "oUserPresences",
+]
+TUTORIAL_AGGREGATE_METRICS = [
+    "nOffered",
+    "tAnswered",
+    "tAbandon",
+    "oServiceLevel",
+    "tHandle",
+    "tWait",
+    "tAcd",
+]
+
+
+def observation_body(ids: list[str]) -> dict[str, Any]:
+    return {
+        "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": i} for i in ids]},
+        "metrics": TUTORIAL_OBSERVATION_METRICS,
+        "detailMetrics": ["oWaiting"],
+    }
+
+
+def aggregate_body(ids: list[str]) -> dict[str, Any]:
+    return {
+        "interval": "2026-11-25T00:00:00.000Z/2026-11-26T00:00:00.000Z",
+        "groupBy": ["queueId", "mediaType"],
+        "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": i} for i in ids]},
+        "metrics": TUTORIAL_AGGREGATE_METRICS,
+    }
+
+
+class Http:
+    """A raw keep-alive client for one server, retries off."""
+
+    def __init__(self, server: SimulatorServer) -> None:
+        self.base = server.base_url
+        self.pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=5))
+        self.token = self.login()
+
+    def login(self, client_id: str = "id", secret: str = "secret") -> str:
+        reply = self.pool.request(
+            "POST",
+            self.base + "/oauth/token",
+            body="grant_type=client_credentials",
+            headers={
+                **urllib3.make_headers(basic_auth=f"{client_id}:{secret}"),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert reply.status == 200, reply.data
+        return str(json.loads(reply.data)["access_token"])
+
+    def api(
+        self, method: str, path: str, body: Any = None, token: str | None = None, timeout: float | None = None
+    ) -> urllib3.BaseHTTPResponse:
+        headers = {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"}
+        kwargs: dict[str, Any] = {}
+        if timeout is not None:
+            kwargs["timeout"] = urllib3.Timeout(connect=2, read=timeout)
+        return self.pool.request(
+            method,
+            self.base + path,
+            headers=headers,
+            body=None if body is None else json.dumps(body),
+            **kwargs,
+        )
+
+    def admin(self, path: str, body: Any = None) -> Any:
+        reply = self.pool.request(
+            "POST" if body is not None else "GET",
+            self.base + path,
+            body=None if body is None else json.dumps(body),
+        )
+        assert reply.status == 200, reply.data
+        return json.loads(reply.data)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    centre = ContactCentre(default_scenario(), seed=7, speed=0.0, start=START)
+    with SimulatorServer(centre, rate_limit=100_000) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: SimulatorServer) -> Iterator[Http]:
+    client = Http(server)
+    yield client
+    client.admin("/admin/reset", {})
+
+
+@pytest.fixture(scope="module")
+def sdk(server: SimulatorServer) -> pc.ApiClient:
+    client = pc.ApiClient(host=server.base_url).get_client_credentials_token("id", "secret")
+    client.get_http_client().rest_client.pool_manager = urllib3.PoolManager(
+        retries=False, timeout=urllib3.Timeout(connect=2, read=5)
+    )
+    return client
+
+
+def wire(obj: Any) -> Any:
+    """An SDK model back in wire form (camelCase keys, unset fields left out, dates as ...000Z)."""
+    if isinstance(obj, list):
+        return [wire(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: wire(v) for k, v in obj.items()}
+    if isinstance(obj, datetime):
+        ms = obj.astimezone(UTC)
+        return ms.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms.microsecond // 1000:03d}Z"
+    if hasattr(obj, "swagger_types"):
+        return {
+            obj.attribute_map[a]: wire(getattr(obj, a))
+            for a in obj.swagger_types
+            if getattr(obj, a) is not None
+        }
+    return obj
+
+
+# ----------------------------------------------------------------------------- SDK contract
+
+
+def test_sdk_lists_queues_with_nothing_lost(sdk: pc.ApiClient, http: Http) -> None:
+    listing = pc.RoutingApi(sdk).get_routing_queues(page_size=100, page_number=1)
+    raw = json.loads(http.api("GET", f"{QUEUES}?pageSize=100&pageNumber=1").data)
+    assert wire(listing) == raw
+    assert listing.total == 40 and len(listing.entities) == 40
+    vip = next(e for e in listing.entities if e.name == "[VIP] Sales")
+    assert vip.media_settings.call.service_level.percentage == 0.8
+    assert vip.media_settings.call.service_level.duration_ms == 20000
+    assert any(e.name == "お客様サポート 🎧" for e in listing.entities)
+
+
+def test_sdk_observations_with_nothing_lost(sdk: pc.ApiClient, http: Http, server: SimulatorServer) -> None:
+    ids = server.centre.queue_ids()
+    body = observation_body(ids)
+    reply = pc.AnalyticsApi(sdk).post_analytics_queues_observations_query(body)
+    raw = json.loads(http.api("POST", OBSERVATIONS, body).data)
+    assert wire(reply) == raw
+    user_groups = [r for r in reply.results if "mediaType" not in r.group]
+    assert len(user_groups) == 40
+    waiting = [
+        o for r in reply.results for d in r.data if d.metric == "oWaiting" for o in (d.observations or [])
+    ]
+    assert waiting and all(isinstance(o.observation_date, datetime) for o in waiting)
+    assert all(o.conversation_id and o.session_id for o in waiting)
+
+
+def test_sdk_aggregates_with_nothing_lost(sdk: pc.ApiClient, http: Http, server: SimulatorServer) -> None:
+    body = aggregate_body(server.centre.queue_ids()[:20])
+    reply = pc.AnalyticsApi(sdk).post_analytics_conversations_aggregates_query(body)
+    raw = json.loads(http.api("POST", AGGREGATES, body).data)
+    assert wire(reply) == raw
+    assert len(reply.results) >= 20
+    first = reply.results[0]
+    assert set(first.group) == {"queueId", "mediaType"}
+    assert first.data[0].interval == body["interval"]
+    stats = {m.metric: m.stats for m in first.data[0].metrics}
+    assert stats["nOffered"].count > 0
+    assert set(stats) <= set(TUTORIAL_AGGREGATE_METRICS)
+
+
+def test_tutorial_bodies_get_documented_shapes(http: Http, server: SimulatorServer) -> None:
+    ids = server.centre.queue_ids()[:3]
+    obs = json.loads(http.api("POST", OBSERVATIONS, observation_body(ids)).data)
+    assert set(obs) == {"systemToOrganizationMappings", "results"}
+    for result in obs["results"]:
+        assert set(result) == {"group", "data"}
+        assert result["group"]["queueId"] in ids
+        for entry in result["data"]:
+            assert entry["metric"] in TUTORIAL_OBSERVATION_METRICS
+            assert set(entry["stats"]) == {"count"}
+            if entry["metric"] == "oWaiting":
+                assert isinstance(entry["truncated"], bool) and isinstance(entry["observations"], list)
+    agg = json.loads(http.api("POST", AGGREGATES, aggregate_body(ids)).data)
+    assert set(agg) == {"results"}
+    for result in agg["results"]:
+        assert set(result["group"]) == {"queueId", "mediaType"}
+        (data,) = result["data"]
+        for metric in data["metrics"]:
+            if metric["metric"].startswith("t"):
+                assert set(metric["stats"]) == {"max", "min", "count", "sum"}
+            elif metric["metric"] == "oServiceLevel":
+                assert set(metric["stats"]) == {"ratio", "numerator", "denominator", "target"}
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def assert_genesys_error(reply: urllib3.BaseHTTPResponse, status: int, code: str) -> dict[str, Any]:
+    assert reply.status == status
+    body = json.loads(reply.data)
+    assert body["status"] == status and body["code"] == code
+    assert body["details"] == [] and body["errors"] == []
+    assert re.fullmatch(r"[0-9a-f-]{36}", body["contextId"])
+    return dict(body)
+
+
+def test_validation_errors_are_400(http: Http) -> None:
+    body = assert_genesys_error(
+        http.api("POST", OBSERVATIONS, {"metrics": ["oWaiting", "oFoo"]}), 400, "bad.request"
+    )
+    assert "oFoo" in body["message"]
+    too_many = observation_body([f"q{i}" for i in range(101)])
+    assert_genesys_error(http.api("POST", OBSERVATIONS, too_many), 400, "bad.request")
+    bad_dimension = {
+        "metrics": ["oWaiting"],
+        "filter": {"type": "or", "predicates": [{"dimension": "wrapUpCode", "value": "x"}]},
+    }
+    assert (
+        "wrapUpCode"
+        in assert_genesys_error(http.api("POST", OBSERVATIONS, bad_dimension), 400, "bad.request")["message"]
+    )
+    backwards = {"interval": "2026-11-25T10:00:00Z/2026-11-25T09:00:00Z", "metrics": ["nOffered"]}
+    assert_genesys_error(http.api("POST", AGGREGATES, backwards), 400, "bad.request")
+    assert_genesys_error(http.api("GET", f"{QUEUES}?pageSize=501"), 400, "bad.request")
+    assert_genesys_error(
+        http.pool.request(
+            "POST", http.base + OBSERVATIONS, body=b"{nope", headers={"Authorization": f"Bearer {http.token}"}
+        ),
+        400,
+        "bad.request",
+    )
+    assert_genesys_error(http.api("GET", "/api/v2/users/me"), 404, "not.found")
+
+
+def test_sdk_surfaces_validation_error(sdk: pc.ApiClient) -> None:
+    with pytest.raises(ApiException) as caught:
+        pc.AnalyticsApi(sdk).post_analytics_queues_observations_query({"metrics": ["oBogus"]})
+    assert caught.value.status == 400
+    assert "oBogus" in json.loads(caught.value.body)["message"]
+
+
+def test_missing_and_unknown_tokens_are_401(http: Http) -> None:
+    missing = http.pool.request("GET", http.base + QUEUES)
+    assert_genesys_error(missing, 401, "authentication.required")
+    assert all(missing.headers.get(h) for h in LIMIT_HEADERS)
+    assert_genesys_error(http.api("GET", QUEUES, token="forged"), 401, "bad.credentials")
+
+
+def test_tokens_expire() -> None:
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre, token_ttl=1) as short:
+        http = Http(short)
+        assert http.api("GET", QUEUES).status == 200
+        time.sleep(1.1)
+        assert_genesys_error(http.api("GET", QUEUES), 401, "bad.credentials")
+        http.token = http.login()
+        assert http.api("GET", QUEUES).status == 200
+
+
+def test_revoked_tokens_and_refused_logins(http: Http, sdk: pc.ApiClient) -> None:
+    http.admin("/admin/revoke-tokens", {})
+    assert_genesys_error(http.api("GET", QUEUES), 401, "bad.credentials")
+    with pytest.raises(ApiException) as caught:
+        pc.RoutingApi(sdk).get_routing_queues()
+    assert caught.value.status == 401
+    http.admin("/admin/credentials", {"accept": False})
+    refused = http.pool.request(
+        "POST",
+        http.base + "/oauth/token",
+        body="grant_type=client_credentials",
+        headers=urllib3.make_headers(basic_auth="id:secret"),
+    )
+    assert refused.status == 401 and json.loads(refused.data)["error"] == "invalid_client"
+    http.admin("/admin/credentials", {"accept": True})
+    http.token = http.login()
+    assert http.api("GET", QUEUES).status == 200
+    sdk.get_client_credentials_token("id", "secret")
+
+
+def test_configured_credentials_and_grant_type() -> None:
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre, client_id="good", client_secret="s3cret") as strict:
+        http = Http.__new__(Http)
+        http.base, http.pool = strict.base_url, urllib3.PoolManager(retries=False)
+        assert http.login("good", "s3cret")
+        with pytest.raises(AssertionError):
+            http.login("good", "wrong")
+        wrong_grant = http.pool.request(
+            "POST",
+            http.base + "/oauth/token",
+            body="grant_type=password",
+            headers=urllib3.make_headers(basic_auth="good:s3cret"),
+        )
+        assert wrong_grant.status == 400
+        assert json.loads(wrong_grant.data)["error"] == "unsupported_grant_type"
+        with pytest.raises(ApiException) as caught:
+            pc.ApiClient(host=strict.base_url).get_client_credentials_token("good", "nope")
+        assert caught.value.status == 401
+
+
+def test_denied_permission_is_403_naming_it(http: Http) -> None:
+    http.admin("/admin/faults", {"deny": ["analytics:conversationAggregate:view"]})
+    body = assert_genesys_error(
+        http.api("POST", AGGREGATES, aggregate_body([])), 403, "missing.any.permissions"
+    )
+    assert body["message"] == (
+        "Unable to perform the requested action. You are missing the following "
+        "permission(s): [analytics:conversationAggregate:view]"
+    )
+    assert "analytics:conversationAggregate:view" in json.dumps(body["messageParams"])
+    assert http.api("GET", QUEUES).status == 200
+
+
+def test_rate_limit_headers_and_429() -> None:
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre, rate_limit=3) as limited:
+        http = Http(limited)
+        counts = []
+        for _ in range(3):
+            reply = http.api("GET", QUEUES)
+            assert reply.status == 200
+            assert reply.headers["inin-ratelimit-allowed"] == "3"
+            assert 1 <= int(reply.headers["inin-ratelimit-reset"]) <= 60
+            counts.append(int(reply.headers["inin-ratelimit-count"]))
+        assert counts == [1, 2, 3]
+        over = http.api("GET", QUEUES)
+        body = assert_genesys_error(over, 429, "too.many.requests.retry.after")
+        wait = int(over.headers["Retry-After"])
+        assert 1 <= wait <= 60
+        assert body["message"] == f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds"
+        assert all(over.headers.get(h) for h in LIMIT_HEADERS)
+        client = pc.ApiClient(host=limited.base_url).get_client_credentials_token("id", "secret")
+        client.get_http_client().rest_client.pool_manager = urllib3.PoolManager(retries=False)
+        pc.RoutingApi(client).get_routing_queues()
+        pc.RoutingApi(client).get_routing_queues()
+        pc.RoutingApi(client).get_routing_queues()
+        with pytest.raises(ApiException) as caught:
+            pc.RoutingApi(client).get_routing_queues()
+        assert caught.value.status == 429 and int(caught.value.headers["Retry-After"]) >= 1
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def test_fault_5xx(http: Http) -> None:
+    http.admin("/admin/faults", {"fail_rate": 1.0, "fail_status": 503})
+    reply = http.api("GET", QUEUES)
+    assert_genesys_error(reply, 503, "service.unavailable")
+    assert all(reply.headers.get(h) for h in LIMIT_HEADERS)
+    http.admin("/admin/faults", {"fail_status": None})
+    assert {http.api("GET", QUEUES).status for _ in range(30)} <= {500, 502, 503, 504}
+
+
+def test_fault_remaining_switches_off(http: Http) -> None:
+    faults = http.admin("/admin/faults", {"fail_rate": 1.0, "fail_status": 500, "remaining": 2})
+    assert faults["remaining"] == 2
+    assert [http.api("GET", QUEUES).status for _ in range(3)] == [500, 500, 200]
+    assert http.admin("/admin/faults")["fail_rate"] == 0.0
+
+
+def test_fault_latency_and_hang(http: Http) -> None:
+    http.admin("/admin/faults", {"latency_ms": 200})
+    began = time.perf_counter()
+    assert http.api("GET", QUEUES).status == 200
+    assert time.perf_counter() - began >= 0.2
+    http.admin("/admin/faults", {"latency_ms": 0, "hang_s": 1.0})
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+        http.api("GET", QUEUES, timeout=0.3)
+
+
+def test_fault_drop(http: Http) -> None:
+    http.admin("/admin/faults", {"drop_rate": 1.0})
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        http.api("GET", QUEUES)
+    assert http.admin("/admin/stats")["by_status"]["dropped"] >= 1
+
+
+def test_fault_malformed(http: Http) -> None:
+    http.admin("/admin/faults", {"malformed_rate": 1.0})
+    reply = http.api("GET", QUEUES)
+    assert reply.status == 200
+    assert int(reply.headers["Content-Length"]) == len(reply.data)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(reply.data)
+
+
+def test_fault_forced_429(http: Http) -> None:
+    http.admin("/admin/faults", {"rate_limit_next": 2, "retry_after": 3})
+    first, second, third = (http.api("GET", QUEUES) for _ in range(3))
+    assert first.status == second.status == 429
+    assert first.headers["Retry-After"] == "3"
+    assert "[3]" in json.loads(first.data)["message"]
+    assert third.status == 200
+    http.admin("/admin/faults", {"rate_limit_next": 1, "retry_after": None})
+    bare = http.api("GET", QUEUES)
+    assert bare.status == 429 and "Retry-After" not in bare.headers
+
+
+def test_fault_paths_and_login_spared(http: Http) -> None:
+    http.admin("/admin/faults", {"fail_rate": 1.0, "fail_status": 502, "paths": ["/observations/"]})
+    assert http.api("GET", QUEUES).status == 200
+    assert http.api("POST", OBSERVATIONS, observation_body([])).status == 502
+    assert http.login()
+    http.admin("/admin/faults", {"paths": ["/oauth/token"]})
+    login = http.pool.request(
+        "POST",
+        http.base + "/oauth/token",
+        body="grant_type=client_credentials",
+        headers=urllib3.make_headers(basic_auth="id:secret"),
+    )
+    assert login.status == 502
+
+
+def test_admin_rejects_bad_faults(http: Http) -> None:
+    reply = http.pool.request("POST", http.base + "/admin/faults", body=json.dumps({"fail_rate": 2}))
+    assert reply.status == 400 and "fail_rate" in json.loads(reply.data)["message"]
+    reply = http.pool.request("POST", http.base + "/admin/faults", body=json.dumps({"explode": True}))
+    assert reply.status == 400
+
+
+def test_faults_json_round_trip() -> None:
+    faults = Faults(fail_rate=0.5, deny={"routing:queue:view"}, paths=("/api",), retry_after=4)
+    data = faults.to_json()
+    assert json.loads(json.dumps(data)) == data
+    again = Faults.from_json(data)
+    assert again == faults
+    again.reset()
+    assert again == Faults()
+
+
+def test_admin_delete_queue(server: SimulatorServer) -> None:
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre) as own:
+        http = Http(own)
+        victim = name_id("queue", "[VIP] Sales")
+        assert http.admin(f"/admin/queues/{victim}/delete", {}) == {"deleted": victim}
+        listing = json.loads(http.api("GET", f"{QUEUES}?pageSize=100").data)
+        assert listing["total"] == 39 and victim not in {e["id"] for e in listing["entities"]}
+        obs = json.loads(http.api("POST", OBSERVATIONS, observation_body([victim])).data)
+        assert obs["results"] == []
+        missing = http.pool.request("POST", http.base + f"/admin/queues/{victim}/delete", body="{}")
+        assert missing.status == 404
+
+
+def test_stats_count_requests(server: SimulatorServer, http: Http) -> None:
+    before = server.stats()
+    http.api("GET", QUEUES)
+    http.api("GET", QUEUES, token="forged")
+    after = server.stats()
+    key = f"GET {QUEUES}"
+    assert after["by_path"][key] == before["by_path"].get(key, 0) + 2
+    assert after["by_status"]["401"] == before["by_status"].get("401", 0) + 1
+
+
+def test_keep_alive_reuses_one_connection(http: Http) -> None:
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", int(http.base.rsplit(":", 1)[1]), maxsize=1, retries=False)
+    for _ in range(5):
+        reply = pool.request("GET", QUEUES, headers={"Authorization": f"Bearer {http.token}"})
+        assert reply.status == 200
+    assert pool.num_connections == 1
+
+
+# ----------------------------------------------------------------------------- demo and CLI
+
+
+def test_start_demo_serves_live_numbers() -> None:
+    demo = start_demo(seed=3, speed=60.0)
+    try:
+        http = Http(demo)
+        assert json.loads(http.api("GET", QUEUES).data)["total"] == 40
+    finally:
+        demo.stop()
+
+
+def cli_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_prints_one_line_and_stops_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    stop = threading.Event()
+    result: list[int] = []
+    runner = threading.Thread(
+        target=lambda: result.append(cli.run(cli_args("--port", "0", "--queues", "25"), stop=stop))
+    )
+    runner.start()
+    deadline = time.monotonic() + 10
+    out = ""
+    while not out and time.monotonic() < deadline:
+        time.sleep(0.05)
+        out = capsys.readouterr().out
+    stop.set()
+    runner.join(timeout=5)
+    assert result == [0]
+    assert re.fullmatch(r"queuewatch simulator serving http://127\.0\.0\.1:\d+ \(25 queues, seed 7\)\n", out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--port", "-1"), "--port"),
+        (("--fail-rate", "1.5"), "--fail-rate"),
+        (("--scenario", "/nonexistent/centre.toml"), "cannot read scenario file"),
+        (("--queues", "0"), "--queues"),
+    ],
+)
+def test_cli_rejects_bad_values(argv: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        cli.run(cli_args(*argv))
+    assert "\n" not in str(caught.value)
