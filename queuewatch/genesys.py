@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import queue
 import threading
 import time
@@ -248,6 +249,9 @@ class GenesysSource:
             while self._recent and self._recent[0] < now - 60:
                 self._recent.popleft()
             return RateStatus(self._rate.count, self._rate.allowed, self._rate.reset_s, len(self._recent))
+
+    def cost(self, queues: int) -> int:
+        return max(1, math.ceil(queues / max(1, self.settings.batch_size)))
 
     def _count_request(self) -> None:
         with self._rate_lock:

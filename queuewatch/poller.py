@@ -6,7 +6,9 @@ through ``emit`` as one of the events below; it never touches the UI itself.
 
 Cadence: live observations every ``interval`` seconds, today's aggregates every ``today_every``,
 the queue list every ``queues_every``. The next poll is armed only once the last one has ended,
-so polls never overlap. Retries go through tenacity: a ``Retry-After`` is honoured exactly,
+so polls never overlap. If that cadence would spend more than ``budget_share`` of the request
+allowance (read from ``inin-ratelimit-allowed``), all three are stretched by the same factor, and
+the UI is told. Retries go through tenacity: a ``Retry-After`` is honoured exactly,
 anything else backs off exponentially with full jitter, capped at ``max_backoff``. Credentials
 and permission errors are not retried in a loop: they are reported, and tried again only after
 ``blocked_retry`` seconds.
@@ -49,6 +51,10 @@ class PollerSettings:
     """After a credentials or permission error, wait this long before asking again."""
     max_attempts: int | None = None
     """Give up a call after this many attempts (None: keep trying, as the dashboard does)."""
+    budget_share: float = 0.9
+    """Plan to spend at most this share of the per-minute request allowance."""
+    assumed_allowance: int = 300
+    """Requests per minute to plan for until Genesys reports its own (``inin-ratelimit-allowed``)."""
     min_interval: float = MIN_INTERVAL
     """The shortest interval ``set_interval`` accepts (lowered only by accelerated soak runs)."""
 
@@ -111,6 +117,20 @@ class Scheduled:
     next_poll_at: float | None
     paused: bool
     interval: float
+    """The interval asked for."""
+    effective_interval: float | None = None
+    """The interval in force, when the request budget stretched it; None when it did not."""
+
+
+def budget_stretch(cost: int, settings: PollerSettings, interval: float, allowance: int) -> float:
+    """How much to stretch the cadence so it spends at most ``budget_share`` of ``allowance``.
+
+    ``cost`` is the requests one live poll (or one aggregates fetch, or one listing) takes.
+    Returns 1.0 when the cadence fits.
+    """
+    per_minute = 60 * cost * (1 / interval + 1 / settings.today_every + 1 / settings.queues_every)
+    budget = settings.budget_share * max(1, allowance)
+    return max(1.0, per_minute / budget)
 
 
 PollerEvent = Connecting | Connected | PollStarted | SnapshotReady | BackingOff | PollFailed | Scheduled
@@ -185,6 +205,7 @@ class Poller:
         self._refresh = False
         self._state = _State()
         self._source: QueueSource | None = None
+        self._stretch = 1.0
         self.polls = 0
 
     # --- control, from any thread ------------------------------------------------------------------
@@ -294,7 +315,7 @@ class Poller:
                 if queues is None:
                     return None
                 state.queues = queues
-                state.queues_due = self._clock() + self.settings.queues_every
+                state.queues_due = self._clock() + self.settings.queues_every * self._stretch
             queues = state.queues
             live = self._with_retries("observations", lambda: source.observe(queues))
             if live is None:
@@ -328,13 +349,16 @@ class Poller:
             today_at=state.today_at,
             today_failed=state.today_failed,
         )
-        next_at = max(not_before, self._clock() + self._interval)
-        self._emit(SnapshotReady(snapshot, source.rate_status(), None if self._paused else next_at))
+        rate = source.rate_status()
+        allowance = rate.allowed or self.settings.assumed_allowance
+        self._stretch = budget_stretch(source.cost(len(queues)), self.settings, self._interval, allowance)
+        next_at = max(not_before, self._clock() + self._interval * self._stretch)
+        self._emit(SnapshotReady(snapshot, rate, None if self._paused else next_at))
         return not_before
 
     def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo]) -> None:
         state = self._state
-        state.today_due = self._clock() + self.settings.today_every
+        state.today_due = self._clock() + self.settings.today_every * self._stretch
         try:
             today = self._with_retries("aggregates", lambda: source.today(queues))
         except PermissionMissing as error:
@@ -407,8 +431,9 @@ class Poller:
                     self._refresh = False
                     return
                 paused, interval = self._paused, self._interval
-            due = None if paused else max(ended + interval, not_before)
-            scheduled = Scheduled(due, paused, interval)
+            effective = interval * self._stretch
+            due = None if paused else max(ended + effective, not_before)
+            scheduled = Scheduled(due, paused, interval, effective if self._stretch > 1 else None)
             if scheduled != last:
                 last = scheduled
                 self._emit(scheduled)

@@ -26,6 +26,7 @@ from queuewatch.poller import (
     Scheduled,
     SnapshotReady,
     backoff_wait,
+    budget_stretch,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
 
@@ -87,6 +88,9 @@ class Scripted:
 
     def rate_status(self) -> RateStatus:
         return RateStatus()
+
+    def cost(self, queues: int) -> int:
+        return 1
 
     def close(self) -> None:
         self.closed = True
@@ -226,3 +230,14 @@ def test_snapshot_time_is_the_wall_clock() -> None:
     frozen = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
     Poller(lambda: source, events.append, wall_clock=lambda: frozen).run(once=True)
     assert snapshots(events)[0].snapshot.taken_at == frozen
+
+
+def test_budget_stretches_the_cadence_only_when_needed() -> None:
+    settings = PollerSettings()
+    assert budget_stretch(1, settings, 5, 300) == 1.0, "100 queues fit easily"
+    assert budget_stretch(10, settings, 5, 300) == 1.0, "1,000 queues: 142 requests/min fit in 270"
+    stretch = budget_stretch(50, settings, 5, 300)
+    per_minute = 60 * 50 * (1 / (5 * stretch) + 1 / (30 * stretch) + 1 / (300 * stretch))
+    assert stretch > 2.5
+    assert per_minute == pytest.approx(0.9 * 300)
+    assert budget_stretch(50, settings, 5, 3000) == 1.0, "a larger allowance needs no stretch"

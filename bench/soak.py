@@ -1,0 +1,182 @@
+"""Soak: thousands of polls with random faults; threads, open files and memory must stay flat.
+
+Runs the real poller and the real Genesys source against the simulator at an accelerated cadence
+(a few milliseconds between polls) while a fault thread throws 5xx, dropped connections, malformed
+JSON, slow replies, 429 bursts and token revocations at it. Prints the figures.
+
+    python bench/soak.py [--polls 2000]
+
+A short version runs in the test suite (tests/test_soak.py); the long one is ``pytest -m soak``
+or this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
+from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReady
+from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@dataclass
+class Sample:
+    polls: int
+    threads: int
+    files: int
+    rss_kb: int
+
+
+@dataclass
+class SoakResult:
+    polls: int = 0
+    backoffs: int = 0
+    failures: int = 0
+    internal_errors: int = 0
+    partial: int = 0
+    unhandled: list[str] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def start(self) -> Sample:
+        return self.samples[0]
+
+    @property
+    def end(self) -> Sample:
+        return self.samples[-1]
+
+
+def _inject_faults(server: SimulatorServer, stop: threading.Event, seed: int) -> None:
+    """Every few tens of milliseconds, set one random fault for the next few requests."""
+    rng = random.Random(seed)
+    faults = server.faults
+    while not stop.wait(0.05):
+        roll = rng.random()
+        if roll < 0.3:
+            faults.update({"fail_rate": 1.0, "fail_status": rng.choice([500, 502, 503, 504]), "remaining": 2})
+        elif roll < 0.4:
+            faults.update({"drop_rate": 1.0, "remaining": 1})
+        elif roll < 0.5:
+            faults.update({"malformed_rate": 1.0, "remaining": 1})
+        elif roll < 0.55:
+            faults.update({"hang_s": 0.4, "remaining": 1})
+        elif roll < 0.7:
+            faults.update({"rate_limit_next": 3, "retry_after": None})
+        elif roll < 0.75:
+            server.revoke_tokens()
+        else:
+            faults.reset()
+
+
+def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
+    result = SoakResult()
+    previous_hook = threading.excepthook
+
+    def record_unhandled(args: threading.ExceptHookArgs) -> None:
+        result.unhandled.append(f"{args.exc_type.__name__}: {args.exc_value}")
+
+    threading.excepthook = record_unhandled
+    centre = ContactCentre(default_scenario(), seed=seed)
+    server = SimulatorServer(centre, port=0, rate_limit=10**9).start()
+    stop_faults = threading.Event()
+    done = threading.Event()
+    settings = SourceSettings(
+        base_url=server.base_url,
+        label="soak",
+        batch_size=10,
+        concurrency=4,
+        connect_timeout=0.5,
+        read_timeout=0.25,
+    )
+    poller: Poller
+
+    def emit(event: PollerEvent) -> None:
+        if isinstance(event, SnapshotReady):
+            result.polls += 1
+            result.partial += event.snapshot.partial
+            if result.polls % sample_every == 0:
+                gc.collect()
+                result.samples.append(Sample(result.polls, threading.active_count(), open_files(), rss_kb()))
+            if result.polls >= polls:
+                done.set()
+                poller.stop()
+        elif isinstance(event, BackingOff):
+            result.backoffs += 1
+        elif isinstance(event, PollFailed):
+            result.failures += 1
+            result.internal_errors += event.kind == "internal"
+
+    poller = Poller(
+        lambda: GenesysSource(settings, Credentials("soak", "soak")),
+        emit,
+        PollerSettings(
+            interval=0.002,
+            min_interval=0,
+            today_every=0.05,
+            queues_every=0.5,
+            max_backoff=0.02,
+            blocked_retry=0.05,
+            assumed_allowance=10**9,
+        ),
+    )
+    faults = threading.Thread(target=_inject_faults, args=(server, stop_faults, seed), daemon=True)
+    started = time.monotonic()
+    thread = threading.Thread(target=poller.run, name="soak-poller")
+    thread.start()
+    faults.start()
+    try:
+        done.wait()
+    finally:
+        poller.stop()
+        thread.join(5)
+        stop_faults.set()
+        faults.join(5)
+        server.stop()
+        threading.excepthook = previous_hook
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def report(result: SoakResult) -> str:
+    start, end = result.start, result.end
+    return (
+        f"{result.polls} polls in {result.seconds:.1f} s; {result.backoffs} backoffs, "
+        f"{result.failures} failed polls, {result.partial} partial snapshots, "
+        f"{result.internal_errors} internal errors, "
+        f"{len(result.unhandled)} unhandled exceptions\n"
+        f"threads {start.threads} -> {end.threads}; open files {start.files} -> {end.files}; "
+        f"RSS {start.rss_kb / 1024:.1f} MB at poll {start.polls} -> "
+        f"{end.rss_kb / 1024:.1f} MB at poll {end.polls} ({(end.rss_kb - start.rss_kb) / 1024:+.1f} MB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--polls", type=int, default=2000)
+    args = parser.parse_args()
+    print(report(soak(args.polls)))
+
+
+if __name__ == "__main__":
+    main()
