@@ -9,7 +9,8 @@ the queue list every ``queues_every``. The next poll is armed only once the last
 so polls never overlap. If that cadence would spend more than ``budget_share`` of the request
 allowance (read from ``inin-ratelimit-allowed``), all three are stretched by the same factor, and
 the UI is told. Retries go through tenacity: a ``Retry-After`` is honoured exactly,
-anything else backs off exponentially with full jitter, capped at ``max_backoff``. Credentials
+anything else backs off exponentially with full jitter, capped at ``max_backoff`` for throttling
+and at the live interval for outages (see ``_wait_backoff``). Credentials
 and permission errors are not retried in a loop: they are reported, and tried again only after
 ``blocked_retry`` seconds.
 """
@@ -140,23 +141,36 @@ class _Stopped(Exception):
     """Raised inside a backoff sleep when the poller is asked to stop."""
 
 
-class _wait_retry_after(wait_base):
-    """Wait exactly ``Retry-After`` when the server gave one, otherwise ``fallback``."""
+class _wait_backoff(wait_base):
+    """How long to wait before trying a failed call again.
 
-    def __init__(self, fallback: wait_base) -> None:
-        self.fallback = fallback
+    - 429 with ``Retry-After``: exactly that.
+    - 429 without it: exponential backoff with full jitter, capped at ``max_backoff``: the
+      throttle is caused by load, so the load must drop.
+    - Anything else (5xx, timeouts, dropped connections): the same, but capped at ``outage_cap()``
+      (the live interval), because our load did not cause the outage and the picture must be fresh
+      again within one interval of Genesys coming back.
+    """
+
+    def __init__(self, max_backoff: float, outage_cap: Callable[[], float] | None = None) -> None:
+        self.throttled = wait_random_exponential(multiplier=1, max=max_backoff)
+        self.max_backoff = max_backoff
+        self.outage_cap = outage_cap
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return float(error.retry_after)
-        return float(self.fallback(retry_state))
+        if isinstance(error, RateLimited):
+            if error.retry_after is not None:
+                return float(error.retry_after)
+            return float(self.throttled(retry_state))
+        cap = min(self.max_backoff, self.outage_cap()) if self.outage_cap else self.max_backoff
+        return float(wait_random_exponential(multiplier=1, max=cap)(retry_state))
 
 
-def backoff_wait(max_backoff: float = 60.0) -> wait_base:
-    """Retry-After when given, else exponential backoff with full jitter, capped at ``max_backoff``."""
-    return _wait_retry_after(wait_random_exponential(multiplier=1, max=max_backoff))
+def backoff_wait(max_backoff: float = 60.0, outage_cap: Callable[[], float] | None = None) -> wait_base:
+    """Retry-After when given, else exponential backoff with full jitter (see ``_wait_backoff``)."""
+    return _wait_backoff(max_backoff, outage_cap)
 
 
 def _retryable(error: BaseException) -> bool:
@@ -392,7 +406,7 @@ class Poller:
         retrying = Retrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(attempts) if attempts else stop_never,
-            wait=backoff_wait(self.settings.max_backoff),
+            wait=backoff_wait(self.settings.max_backoff, lambda: self._interval),
             sleep=self._backoff_sleep,
             before_sleep=before_sleep,
             reraise=True,

@@ -47,10 +47,13 @@ def test_retry_after_is_honoured_exactly() -> None:
 
 
 def test_backoff_without_retry_after_is_jittered_and_capped() -> None:
-    wait = backoff_wait(60)
+    wait = backoff_wait(60, lambda: 5.0)
     first = [wait(state_after(Unavailable("down"), 1)) for _ in range(200)]
+    outage = [wait(state_after(Unavailable("down"), 12)) for _ in range(200)]
     late = [wait(state_after(RateLimited(None, "/x"), 12)) for _ in range(200)]
     assert all(0 <= w <= 2 for w in first)
+    assert all(0 <= w <= 5 for w in outage), "an outage never costs more than one interval"
+    assert max(outage) > 2.5
     assert all(0 <= w <= 60 for w in late)
     assert len({round(w, 3) for w in late}) > 50, "full jitter spreads the waits"
     assert max(late) > 30
