@@ -23,8 +23,17 @@ import urllib3
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, default_scenario, generate_scenario
 
 OBSERVATIONS = "/api/v2/analytics/queues/observations/query"
-METRICS = ["oWaiting", "oInteracting", "oAlerting", "oOnQueueUsers", "oOffQueueUsers", "oActiveUsers",
-           "oMemberUsers", "oUserRoutingStatuses", "oUserPresences"]
+METRICS = [
+    "oWaiting",
+    "oInteracting",
+    "oAlerting",
+    "oOnQueueUsers",
+    "oOffQueueUsers",
+    "oActiveUsers",
+    "oMemberUsers",
+    "oUserRoutingStatuses",
+    "oUserPresences",
+]
 
 
 def timed_centre(label: str, scenario: Scenario, start: float | None = None) -> ContactCentre:
@@ -78,12 +87,16 @@ def measure(base_url: str, ids: list[str], polls: int) -> None:
     pool = make_pool()
     token = login(pool, base_url)
     bodies = [
-        json.dumps({
-            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q}
-                                                    for q in ids[i : i + 100]]},
-            "metrics": METRICS,
-            "detailMetrics": ["oWaiting"],
-        }).encode()
+        json.dumps(
+            {
+                "filter": {
+                    "type": "or",
+                    "predicates": [{"dimension": "queueId", "value": q} for q in ids[i : i + 100]],
+                },
+                "metrics": METRICS,
+                "detailMetrics": ["oWaiting"],
+            }
+        ).encode()
         for i in range(0, min(len(ids), 5000), 100)
     ]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -102,20 +115,29 @@ def measure(base_url: str, ids: list[str], polls: int) -> None:
             sizes += sum(workers.map(query, bodies))
         elapsed = time.perf_counter() - began
     per_poll = elapsed / polls
-    print(f"observation poll ({len(bodies)} queries x 100 queues, 4 connections): "
-          f"{per_poll * 1000:7.1f} ms/poll = {1 / per_poll:5.2f} polls/s "
-          f"({len(bodies) / per_poll:6.0f} queries/s, {sizes / polls / 1e6:.1f} MB/poll)")
+    print(
+        f"observation poll ({len(bodies)} queries x 100 queues, 4 connections): "
+        f"{per_poll * 1000:7.1f} ms/poll = {1 / per_poll:5.2f} polls/s "
+        f"({len(bodies) / per_poll:6.0f} queries/s, {sizes / polls / 1e6:.1f} MB/poll)"
+    )
 
 
 def make_pool() -> urllib3.PoolManager:
-    return urllib3.PoolManager(maxsize=4, block=True, retries=False,
-                               timeout=urllib3.Timeout(connect=2, read=30))
+    return urllib3.PoolManager(
+        maxsize=4, block=True, retries=False, timeout=urllib3.Timeout(connect=2, read=30)
+    )
 
 
 def login(pool: urllib3.PoolManager, base_url: str) -> str:
-    reply = pool.request("POST", base_url + "/oauth/token", body="grant_type=client_credentials",
-                         headers={**urllib3.make_headers(basic_auth="bench:bench"),
-                                  "Content-Type": "application/x-www-form-urlencoded"})
+    reply = pool.request(
+        "POST",
+        base_url + "/oauth/token",
+        body="grant_type=client_credentials",
+        headers={
+            **urllib3.make_headers(basic_auth="bench:bench"),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     return str(json.loads(reply.data)["access_token"])
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
 from queuewatch.model import QueueStats, Snapshot
 
 CSV_COLUMNS = (
@@ -126,26 +127,6 @@ def to_csv(queues: tuple[QueueStats, ...] | list[QueueStats]) -> str:
 
 # --- the rich table -------------------------------------------------------------------------------
 
-UNKNOWN = "–"
-
-
-def fmt_count(value: int | None) -> str:
-    return UNKNOWN if value is None else str(value)
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """m:ss, or h:mm:ss from an hour; "–" when unknown."""
-    if seconds is None:
-        return UNKNOWN
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def fmt_percent(ratio: float | None) -> str:
-    return UNKNOWN if ratio is None else f"{ratio * 100:.1f}"
-
 
 def render_table(snapshot: Snapshot) -> Table:
     table = Table(title=f"{len(snapshot.queues)} queues at {snapshot.taken_at:%H:%M:%S %Z}", expand=False)
@@ -181,7 +162,7 @@ def render_table(snapshot: Snapshot) -> Table:
             fmt_count(q.today.offered),
             fmt_count(q.today.answered),
             fmt_count(q.today.abandoned),
-            fmt_percent(q.today.abandon_rate),
+            fmt_percent(q.today.abandon_rate, 1),
             fmt_percent(q.today.service_level),
             fmt_duration(q.today.asa_s),
             fmt_duration(q.today.aht_s),

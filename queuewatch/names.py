@@ -1,7 +1,7 @@
 """Matching queue names against what a supervisor types in the filter.
 
-Case-insensitive substring; ``*`` matches any run of characters and ``?`` one. Every other
-character is literal: ``[VIP]`` or ``(.*)`` mean exactly those characters.
+Case-insensitive substring; ``*`` matches any run of characters. Every other character is
+literal: ``[VIP]``, ``?`` or ``(.*)`` mean exactly those characters.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ def name_matcher(pattern: str) -> Callable[[str], bool]:
     text = pattern.strip().casefold()
     if not text:
         return lambda _name: True
-    if "*" not in text and "?" not in text:
+    if "*" not in text:
         return lambda name: text in name.casefold()
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in text)
-    regex = re.compile("".join(parts), re.DOTALL)
+    regex = re.compile(".*".join(re.escape(part) for part in text.split("*")), re.DOTALL)
     return lambda name: regex.search(name.casefold()) is not None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from queuewatch.export import CSV_COLUMNS, fmt_duration, render_table, to_csv, to_json
+from queuewatch.export import CSV_COLUMNS, render_table, to_csv, to_json
 from queuewatch.model import (
     Agents,
     Live,
@@ -112,10 +112,3 @@ def test_table_renders_names_literally_and_unknown_as_dash() -> None:
     assert "[VIP] Sales" in text
     assert "1:15" in text
     assert "–" in text
-
-
-def test_durations() -> None:
-    assert fmt_duration(None) == "–"
-    assert fmt_duration(0) == "0:00"
-    assert fmt_duration(59.6) == "1:00"
-    assert fmt_duration(3725) == "1:02:05"

@@ -56,8 +56,15 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
     centre = ContactCentre(scenario, seed=args.seed, speed=args.speed)
     faults = Faults(fail_rate=args.fail_rate, latency_ms=args.latency_ms)
     try:
-        return SimulatorServer(centre, port=args.port, rate_limit=args.rate_limit, token_ttl=args.token_ttl,
-                               client_id=args.client_id, client_secret=args.client_secret, faults=faults)
+        return SimulatorServer(
+            centre,
+            port=args.port,
+            rate_limit=args.rate_limit,
+            token_ttl=args.token_ttl,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            faults=faults,
+        )
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})") from None
 

@@ -66,7 +66,11 @@ MAX_OBSERVATIONS = 100
 
 #: Queue configuration names of the analytics media types.
 CONFIG_MEDIA = {
-    "voice": "call", "chat": "chat", "email": "email", "message": "message", "callback": "callback",
+    "voice": "call",
+    "chat": "chat",
+    "email": "email",
+    "message": "message",
+    "callback": "callback",
 }
 
 ROUTING_STATUSES: tuple[str, ...] = ("IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING", "OFF_QUEUE")
@@ -77,26 +81,64 @@ AVAILABLE, ON_QUEUE, BUSY, AWAY, BREAK, MEAL, OFFLINE = range(7)
 #: Organization presence id of each system presence (one each).
 PRESENCE_IDS: tuple[str, ...] = tuple(name_id("presence", p) for p in SYSTEM_PRESENCES)
 
-OBSERVATION_METRICS = frozenset({
-    "oActiveUsers", "oAlerting", "oInteracting", "oMemberUsers", "oOffQueueUsers",
-    "oOnQueueUsers", "oUserPresences", "oUserRoutingStatuses", "oWaiting",
-})
-_USER_METRICS = frozenset({
-    "oActiveUsers", "oMemberUsers", "oOffQueueUsers", "oOnQueueUsers", "oUserPresences",
-    "oUserRoutingStatuses",
-})
+OBSERVATION_METRICS = frozenset(
+    {
+        "oActiveUsers",
+        "oAlerting",
+        "oInteracting",
+        "oMemberUsers",
+        "oOffQueueUsers",
+        "oOnQueueUsers",
+        "oUserPresences",
+        "oUserRoutingStatuses",
+        "oWaiting",
+    }
+)
+_USER_METRICS = frozenset(
+    {
+        "oActiveUsers",
+        "oMemberUsers",
+        "oOffQueueUsers",
+        "oOnQueueUsers",
+        "oUserPresences",
+        "oUserRoutingStatuses",
+    }
+)
 _CONVERSATION_METRICS = frozenset({"oWaiting", "oInteracting", "oAlerting"})
 
 #: Aggregate metrics the simulator produces.
-AGGREGATE_METRICS = frozenset({
-    "nOffered", "tAnswered", "tAbandon", "oServiceLevel", "tHandle", "tWait", "tAcd", "tTalk", "tAcw",
-    "nOverSla", "tShortAbandon",
-})
+AGGREGATE_METRICS = frozenset(
+    {
+        "nOffered",
+        "tAnswered",
+        "tAbandon",
+        "oServiceLevel",
+        "tHandle",
+        "tWait",
+        "tAcd",
+        "tTalk",
+        "tAcw",
+        "nOverSla",
+        "tShortAbandon",
+    }
+)
 #: Real aggregate metrics that are accepted but never have data here.
-_ACCEPTED_WITHOUT_DATA = frozenset({
-    "nConnected", "nError", "nTransferred", "oServiceTarget", "tAlert", "tFlowOut", "tHeld",
-    "tHeldComplete", "tIvr", "tNotResponding", "tTalkComplete", "tVoicemail",
-})
+_ACCEPTED_WITHOUT_DATA = frozenset(
+    {
+        "nConnected",
+        "nError",
+        "nTransferred",
+        "oServiceTarget",
+        "tAlert",
+        "tFlowOut",
+        "tHeld",
+        "tHeldComplete",
+        "tIvr",
+        "tNotResponding",
+        "tTalkComplete",
+        "tVoicemail",
+    }
+)
 _AGGREGATE_DIMENSIONS = ("queueId", "mediaType", "divisionId")
 
 #: Abandons quicker than this count as short abandons.
@@ -104,12 +146,40 @@ SHORT_ABANDON_MS = 10_000
 
 # Arrival rate relative to the peak hour, at each local hour 0..24 (linear in between).
 _DAY_PROFILE = (
-    0.008, 0.005, 0.004, 0.004, 0.005, 0.008, 0.02, 0.08, 0.35, 0.7, 0.92, 1.0, 0.82,
-    0.78, 0.9, 0.97, 0.85, 0.62, 0.4, 0.25, 0.16, 0.1, 0.05, 0.02, 0.008,
+    0.008,
+    0.005,
+    0.004,
+    0.004,
+    0.005,
+    0.008,
+    0.02,
+    0.08,
+    0.35,
+    0.7,
+    0.92,
+    1.0,
+    0.82,
+    0.78,
+    0.9,
+    0.97,
+    0.85,
+    0.62,
+    0.4,
+    0.25,
+    0.16,
+    0.1,
+    0.05,
+    0.02,
+    0.008,
 )
 # Seconds an agent's device rings before answer, per media type.
-_ALERT_S = {"voice": (2.0, 8.0), "chat": (1.0, 5.0), "email": (1.0, 4.0), "message": (1.0, 5.0),
-            "callback": (2.0, 6.0)}
+_ALERT_S = {
+    "voice": (2.0, 8.0),
+    "chat": (1.0, 5.0),
+    "email": (1.0, 4.0),
+    "message": (1.0, 5.0),
+    "callback": (2.0, 6.0),
+}
 _ALERTING_TIMEOUT_S = {"call": 8, "callback": 30, "chat": 30, "email": 300, "message": 30}
 _P_NOT_RESPONDING = 0.03
 _P_COMMUNICATING = 0.05
@@ -134,10 +204,48 @@ for _t in _TIMERS:
 # Event kinds.
 _K_ARRIVE, _K_ALERT, _K_ANSWER, _K_END, _K_ABANDON, _K_SETTLE, _K_BOUNDARY, _K_CUTOFF = range(8)
 
-_FIRST_NAMES = ("Alex", "Sam", "Priya", "Jordan", "Maria", "Chen", "Fatima", "Liam", "Aoife", "Kenji",
-                "Olivia", "Mateo", "Zara", "Noah", "Ingrid", "Tomás", "Yuki", "Amara", "Dmitri", "Grace")
-_LAST_NAMES = ("Smith", "Patel", "García", "Nguyen", "O'Brien", "Kowalski", "Haddad", "Jones", "Müller",
-               "Rossi", "Tanaka", "Okafor", "Dubois", "Silva", "Larsen", "Kim", "Murphy", "Ahmed")
+_FIRST_NAMES = (
+    "Alex",
+    "Sam",
+    "Priya",
+    "Jordan",
+    "Maria",
+    "Chen",
+    "Fatima",
+    "Liam",
+    "Aoife",
+    "Kenji",
+    "Olivia",
+    "Mateo",
+    "Zara",
+    "Noah",
+    "Ingrid",
+    "Tomás",
+    "Yuki",
+    "Amara",
+    "Dmitri",
+    "Grace",
+)
+_LAST_NAMES = (
+    "Smith",
+    "Patel",
+    "García",
+    "Nguyen",
+    "O'Brien",
+    "Kowalski",
+    "Haddad",
+    "Jones",
+    "Müller",
+    "Rossi",
+    "Tanaka",
+    "Okafor",
+    "Dubois",
+    "Silva",
+    "Larsen",
+    "Kim",
+    "Murphy",
+    "Ahmed",
+)
 
 
 class SimulatorValidationError(Exception):
@@ -285,8 +393,18 @@ def _credit(series: _Series, t: float, kind: int, value: int, extra: int) -> Non
 
 
 class _Agent:
-    __slots__ = ("conv", "id", "index", "name", "post_status", "post_until", "presence", "queue",
-                 "schedule", "status")
+    __slots__ = (
+        "conv",
+        "id",
+        "index",
+        "name",
+        "post_status",
+        "post_until",
+        "presence",
+        "queue",
+        "schedule",
+        "status",
+    )
 
     def __init__(self, queue: _Queue, index: int, schedule: _Schedule, name: str) -> None:
         self.queue = queue
@@ -302,8 +420,22 @@ class _Agent:
 
 
 class _Conv:
-    __slots__ = ("abandon_at", "acw_ms", "agent", "alert_at", "answer_at", "arrive", "end_at", "handle_ms",
-                 "id", "key", "media", "post_s", "post_status", "queue")
+    __slots__ = (
+        "abandon_at",
+        "acw_ms",
+        "agent",
+        "alert_at",
+        "answer_at",
+        "arrive",
+        "end_at",
+        "handle_ms",
+        "id",
+        "key",
+        "media",
+        "post_s",
+        "post_status",
+        "queue",
+    )
 
     def __init__(self, queue: _Queue, media: int, arrive: float, key: int) -> None:
         self.queue = queue
@@ -331,8 +463,23 @@ class _Stream:
 
 
 class _Queue:
-    __slots__ = ("agents", "alerting", "deleted", "dnis", "free", "id", "index", "interacting", "media",
-                 "presence_counts", "series", "spec", "status_counts", "streams", "waiting")
+    __slots__ = (
+        "agents",
+        "alerting",
+        "deleted",
+        "dnis",
+        "free",
+        "id",
+        "index",
+        "interacting",
+        "media",
+        "presence_counts",
+        "series",
+        "spec",
+        "status_counts",
+        "streams",
+        "waiting",
+    )
 
     def __init__(self, spec: QueueSpec, index: int) -> None:
         self.spec = spec
@@ -444,7 +591,8 @@ def _parse_filter(raw: object, dimensions: Sequence[str], max_predicates: int, d
         total = clause.count()
         if total > max_predicates:
             raise SimulatorValidationError(
-                f"The filter has {total} predicates; the maximum is {max_predicates}")
+                f"The filter has {total} predicates; the maximum is {max_predicates}"
+            )
     return clause
 
 
@@ -457,16 +605,19 @@ def _parse_predicate(raw: object, dimensions: Sequence[str]) -> _Predicate:
     dimension = raw.get("dimension")
     if dimension not in dimensions:
         raise SimulatorValidationError(
-            f"Unsupported dimension {dimension!r} in filter; supported: {', '.join(dimensions)}")
+            f"Unsupported dimension {dimension!r} in filter; supported: {', '.join(dimensions)}"
+        )
     operator = raw.get("operator", "matches")
     if operator not in ("matches", "exists", "notExists"):
         raise SimulatorValidationError(
-            f"predicate operator {operator!r} is not one of matches, exists, notExists")
+            f"predicate operator {operator!r} is not one of matches, exists, notExists"
+        )
     value = raw.get("value")
     if operator == "matches" and not isinstance(value, str):
         raise SimulatorValidationError(f"predicate on {dimension} needs a string value")
-    return _Predicate(dimension=str(dimension), operator=str(operator), value=value if isinstance(value, str)
-                      else None)
+    return _Predicate(
+        dimension=str(dimension), operator=str(operator), value=value if isinstance(value, str) else None
+    )
 
 
 def _metric_list(body: Mapping[str, Any], key: str, valid: Iterable[str], *, required: bool) -> list[str]:
@@ -481,7 +632,8 @@ def _metric_list(body: Mapping[str, Any], key: str, valid: Iterable[str], *, req
     for name in raw:
         if name not in valid_set:
             raise SimulatorValidationError(
-                f"Unknown metric {name!r} in {key}; valid: {', '.join(sorted(valid_set))}")
+                f"Unknown metric {name!r} in {key}; valid: {', '.join(sorted(valid_set))}"
+            )
     return list(dict.fromkeys(raw))
 
 
@@ -509,7 +661,8 @@ def _parse_granularity(raw: object) -> int | None:
     match = _DURATION.match(raw) if isinstance(raw, str) else None
     if not match or not any(match.groups()):
         raise SimulatorValidationError(
-            f"granularity {raw!r} is not a supported ISO-8601 duration (e.g. PT30M)")
+            f"granularity {raw!r} is not a supported ISO-8601 duration (e.g. PT30M)"
+        )
     days, hours, minutes = (int(g or 0) for g in match.groups())
     seconds = ((days * 24 + hours) * 60 + minutes) * 60
     if seconds <= 0:
@@ -527,8 +680,14 @@ def _timer_stats(row: Sequence[int], base: int) -> dict[str, int]:
 class ContactCentre:
     """The simulated contact centre. See the module docstring."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, speed: float = 1.0,
-                 clock: Callable[[], float] = time.time, start: float | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 0,
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        start: float | None = None,
+    ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.scenario = scenario
@@ -552,8 +711,14 @@ class ContactCentre:
             self._by_division.setdefault(q.spec.division_id, []).append(q.id)
         self._sorted = sorted(self._queues, key=lambda q: (q.spec.name.casefold(), q.id))
         self._handlers: tuple[Callable[[float, Any], None], ...] = (
-            self._on_arrive, self._on_alert, self._on_answer, self._on_end, self._on_abandon,
-            self._on_settle, self._on_boundary, self._on_cutoff,
+            self._on_arrive,
+            self._on_alert,
+            self._on_answer,
+            self._on_end,
+            self._on_abandon,
+            self._on_settle,
+            self._on_boundary,
+            self._on_cutoff,
         )
         self._staff()
         self._warm_start()
@@ -578,8 +743,14 @@ class ContactCentre:
             queue.deleted = True
             return True
 
-    def list_queues(self, page_number: int = 1, page_size: int = 25, name: str | None = None,
-                    division_ids: Sequence[str] = (), ids: Sequence[str] = ()) -> dict[str, Any]:
+    def list_queues(
+        self,
+        page_number: int = 1,
+        page_size: int = 25,
+        name: str | None = None,
+        division_ids: Sequence[str] = (),
+        ids: Sequence[str] = (),
+    ) -> dict[str, Any]:
         """``GET /api/v2/routing/queues`` as a QueueEntityListing."""
         if page_size < 1 or page_size > MAX_PAGE_SIZE:
             raise SimulatorValidationError(f"pageSize must be from 1 to {MAX_PAGE_SIZE}")
@@ -590,8 +761,10 @@ class ContactCentre:
         wanted_ids = set(ids)
         with self._lock:
             selected = [
-                q for q in self._sorted
-                if not q.deleted and match(q.spec.name)
+                q
+                for q in self._sorted
+                if not q.deleted
+                and match(q.spec.name)
                 and (not wanted_divisions or q.spec.division_id in wanted_divisions)
                 and (not wanted_ids or q.id in wanted_ids)
             ]
@@ -630,8 +803,11 @@ class ContactCentre:
         metrics = _metric_list(body, "metrics", OBSERVATION_METRICS, required=True)
         details = set(_metric_list(body, "detailMetrics", OBSERVATION_METRICS, required=False))
         raw_filter = body.get("filter")
-        clause = (_parse_filter(raw_filter, ("queueId", "mediaType"), max_predicates)
-                  if raw_filter is not None else None)
+        clause = (
+            _parse_filter(raw_filter, ("queueId", "mediaType"), max_predicates)
+            if raw_filter is not None
+            else None
+        )
         user_metrics = [m for m in metrics if m in _USER_METRICS]
         conv_metrics = [m for m in metrics if m in _CONVERSATION_METRICS]
         results: list[dict[str, Any]] = []
@@ -669,10 +845,14 @@ class ContactCentre:
         for dim in group_by:
             if dim not in _AGGREGATE_DIMENSIONS:
                 raise SimulatorValidationError(
-                    f"Unsupported groupBy dimension {dim!r}; supported: {', '.join(_AGGREGATE_DIMENSIONS)}")
+                    f"Unsupported groupBy dimension {dim!r}; supported: {', '.join(_AGGREGATE_DIMENSIONS)}"
+                )
         raw_filter = body.get("filter")
-        clause = (_parse_filter(raw_filter, _AGGREGATE_DIMENSIONS, max_predicates)
-                  if raw_filter is not None else None)
+        clause = (
+            _parse_filter(raw_filter, _AGGREGATE_DIMENSIONS, max_predicates)
+            if raw_filter is not None
+            else None
+        )
         if granularity is None:
             slices = [(start, end, str(interval))]
         else:
@@ -689,8 +869,11 @@ class ContactCentre:
             self._sync()
             for q in self._select(clause, by_division=True):
                 for media in q.media:
-                    values = {"queueId": q.id, "mediaType": MEDIA_TYPES[media],
-                              "divisionId": q.spec.division_id}
+                    values = {
+                        "queueId": q.id,
+                        "mediaType": MEDIA_TYPES[media],
+                        "divisionId": q.spec.division_id,
+                    }
                     if clause is not None and not clause.matches(values):
                         continue
                     series = q.series[media]
@@ -762,8 +945,11 @@ class ContactCentre:
         return {
             "id": q.id,
             "name": spec.name,
-            "division": {"id": spec.division_id, "name": spec.division,
-                         "selfUri": f"/api/v2/authorization/divisions/{spec.division_id}"},
+            "division": {
+                "id": spec.division_id,
+                "name": spec.division,
+                "selfUri": f"/api/v2/authorization/divisions/{spec.division_id}",
+            },
             "dateCreated": iso_ms(created),
             "dateModified": iso_ms(modified),
             "memberCount": spec.agents,
@@ -784,16 +970,21 @@ class ContactCentre:
                 last = OFF_QUEUE if metric == "oUserRoutingStatuses" else OFF_QUEUE - 1
                 data.extend(
                     {"metric": metric, "qualifier": ROUTING_STATUSES[s], "stats": {"count": statuses[s]}}
-                    for s in range(last + 1) if statuses[s]
+                    for s in range(last + 1)
+                    if statuses[s]
                 )
             elif metric == "oUserPresences":
                 data.extend(
                     {"metric": metric, "qualifier": PRESENCE_IDS[p], "stats": {"count": presences[p]}}
-                    for p in range(len(SYSTEM_PRESENCES)) if presences[p]
+                    for p in range(len(SYSTEM_PRESENCES))
+                    if presences[p]
                 )
             else:
-                count = {"oOffQueueUsers": statuses[OFF_QUEUE], "oActiveUsers": active,
-                         "oMemberUsers": members}[metric]
+                count = {
+                    "oOffQueueUsers": statuses[OFF_QUEUE],
+                    "oActiveUsers": active,
+                    "oMemberUsers": members,
+                }[metric]
                 data.append({"metric": metric, "stats": {"count": count}})
         return data
 
@@ -829,8 +1020,11 @@ class ContactCentre:
             obs["ani"] = f"tel:+1{2_000_000_000 + c.key % 7_999_999_999}"
             obs["dnis"] = c.queue.dnis
         else:
-            obs["addressFrom"] = f"customer{c.key % 1_000_000:06d}@example.com" if media == "email" \
+            obs["addressFrom"] = (
+                f"customer{c.key % 1_000_000:06d}@example.com"
+                if media == "email"
                 else f"Customer {c.key % 100_000:05d}"
+            )
             obs["addressTo"] = c.queue.spec.name
         return obs
 
@@ -866,8 +1060,15 @@ class ContactCentre:
         cached = self._schedules.get(key)
         if cached is not None:
             return cached
-        segments = [(0, OFFLINE), (start - login, AVAILABLE), (start, ON_QUEUE), (break1, BREAK),
-                    (break1 + 3, ON_QUEUE), (lunch, MEAL), (lunch + 6, ON_QUEUE)]
+        segments = [
+            (0, OFFLINE),
+            (start - login, AVAILABLE),
+            (start, ON_QUEUE),
+            (break1, BREAK),
+            (break1 + 3, ON_QUEUE),
+            (lunch, MEAL),
+            (lunch + 6, ON_QUEUE),
+        ]
         if meeting:
             segments += [(meeting, BUSY), (meeting + 6, ON_QUEUE)]
         segments += [(break2, BREAK), (break2 + 3, ON_QUEUE), (end, AVAILABLE), (end + logout, OFFLINE)]
@@ -950,8 +1151,9 @@ class ContactCentre:
                 return start + (s if s > tod else tod)
         return end + segments[0][0] if segments else math.inf
 
-    def _arrive(self, stream: _Stream, a: float, cutoff: float,
-                records: list[tuple[float, int, int, int, int]] | None) -> None:
+    def _arrive(
+        self, stream: _Stream, a: float, cutoff: float, records: list[tuple[float, int, int, int, int]] | None
+    ) -> None:
         """Route one arrival: decide now when it is answered (and by whom) or abandoned."""
         rng = self._rng
         q = stream.queue
@@ -1120,8 +1322,9 @@ def _name_matcher(pattern: str | None) -> Callable[[str], bool]:
     return lambda name: name.casefold() == core
 
 
-def _aggregate_metrics(row: Sequence[int], metrics: Sequence[str],
-                       target: float | None) -> list[dict[str, Any]]:
+def _aggregate_metrics(
+    row: Sequence[int], metrics: Sequence[str], target: float | None
+) -> list[dict[str, Any]]:
     answered, abandoned = row[_ANSWERED], row[_ABANDON]
     out: list[dict[str, Any]] = []
     for metric in metrics:
@@ -1135,13 +1338,20 @@ def _aggregate_metrics(row: Sequence[int], metrics: Sequence[str],
         elif metric in ("tWait", "tAcd") and answered + abandoned:
             mins = [row[b + 2] for b in (_ANSWERED, _ABANDON) if row[b]]
             maxes = [row[b + 3] for b in (_ANSWERED, _ABANDON) if row[b]]
-            stats = {"max": max(maxes), "min": min(mins), "count": answered + abandoned,
-                     "sum": row[_ANSWERED + 1] + row[_ABANDON + 1]}
+            stats = {
+                "max": max(maxes),
+                "min": min(mins),
+                "count": answered + abandoned,
+                "sum": row[_ANSWERED + 1] + row[_ABANDON + 1],
+            }
         elif metric == "oServiceLevel" and answered + abandoned:
             numerator = answered - row[_OVER_SLA]
             denominator = answered + abandoned
-            stats = {"ratio": round(numerator / denominator, 4), "numerator": numerator,
-                     "denominator": denominator}
+            stats = {
+                "ratio": round(numerator / denominator, 4),
+                "numerator": numerator,
+                "denominator": denominator,
+            }
             if target is not None:
                 stats["target"] = target
         if stats is not None:
@@ -1149,5 +1359,11 @@ def _aggregate_metrics(row: Sequence[int], metrics: Sequence[str],
     return out
 
 
-_TIMER_BASES = {"tAnswered": _ANSWERED, "tAbandon": _ABANDON, "tHandle": _HANDLE, "tTalk": _TALK,
-                "tAcw": _ACW, "tShortAbandon": _SHORT_ABANDON}
+_TIMER_BASES = {
+    "tAnswered": _ANSWERED,
+    "tAbandon": _ABANDON,
+    "tHandle": _HANDLE,
+    "tTalk": _TALK,
+    "tAcw": _ACW,
+    "tShortAbandon": _SHORT_ABANDON,
+}

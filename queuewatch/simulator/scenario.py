@@ -32,11 +32,11 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import UTC, datetime
 import tomllib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -184,16 +184,56 @@ def default_scenario() -> Scenario:
 
 
 _AREAS = (
-    "Sales", "Customer Care", "Billing", "Tech Support", "Retention", "Collections",
-    "Claims", "Bookings", "Returns", "Onboarding", "Payments", "Accounts", "Service Desk",
+    "Sales",
+    "Customer Care",
+    "Billing",
+    "Tech Support",
+    "Retention",
+    "Collections",
+    "Claims",
+    "Bookings",
+    "Returns",
+    "Onboarding",
+    "Payments",
+    "Accounts",
+    "Service Desk",
 )
 _TOPICS = (
-    "General", "Priority", "New Business", "Renewals", "Complaints", "Escalations", "Callbacks",
-    "Email", "Chat", "Level 2", "Overflow", "Spanish", "French", "German", "Business", "VIP",
+    "General",
+    "Priority",
+    "New Business",
+    "Renewals",
+    "Complaints",
+    "Escalations",
+    "Callbacks",
+    "Email",
+    "Chat",
+    "Level 2",
+    "Overflow",
+    "Spanish",
+    "French",
+    "German",
+    "Business",
+    "VIP",
 )
 _REGIONS = (
-    "UK", "Ireland", "France", "Germany", "Spain", "Nordics", "Benelux", "Italy", "US East",
-    "US West", "Canada", "Brazil", "Mexico", "Japan", "Australia", "India", "Singapore",
+    "UK",
+    "Ireland",
+    "France",
+    "Germany",
+    "Spain",
+    "Nordics",
+    "Benelux",
+    "Italy",
+    "US East",
+    "US West",
+    "Canada",
+    "Brazil",
+    "Mexico",
+    "Japan",
+    "Australia",
+    "India",
+    "Singapore",
 )
 
 
@@ -203,8 +243,10 @@ def generate_scenario(n_queues: int, seed: int = 0) -> Scenario:
         raise ValueError("n_queues must be non-negative")
     rng = random.Random(seed)
     n_divisions = min(50, 3 + n_queues // 200)
-    divisions = [_REGIONS[i % len(_REGIONS)] + ("" if i < len(_REGIONS) else f" {i // len(_REGIONS) + 1}")
-                 for i in range(n_divisions)]
+    divisions = [
+        _REGIONS[i % len(_REGIONS)] + ("" if i < len(_REGIONS) else f" {i // len(_REGIONS) + 1}")
+        for i in range(n_divisions)
+    ]
     queues: list[QueueSpec] = []
     for i in range(n_queues):
         division = divisions[i % n_divisions]
@@ -233,8 +275,9 @@ def generate_scenario(n_queues: int, seed: int = 0) -> Scenario:
                 media=MappingProxyType(media),
             )
         )
-    return Scenario(name=f"Generated ({n_queues} queues, seed {seed})", timezone="Europe/London",
-                    queues=tuple(queues))
+    return Scenario(
+        name=f"Generated ({n_queues} queues, seed {seed})", timezone="Europe/London", queues=tuple(queues)
+    )
 
 
 # --------------------------------------------------------------------------- loading from a file
@@ -259,8 +302,9 @@ class _Reader:
             raise self.fail(key, "must be a non-empty string")
         return value
 
-    def number(self, value: object, key: str, *, low: float, high: float | None = None,
-               low_inclusive: bool = True) -> float:
+    def number(
+        self, value: object, key: str, *, low: float, high: float | None = None, low_inclusive: bool = True
+    ) -> float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if ok:
             number = float(value)  # type: ignore[arg-type]
@@ -312,10 +356,12 @@ class _Reader:
                 raise self.fail(f"{key}.{field_name}", "is not a known queue key")
         name = self.text(table.get("name"), f"{key}.name")
         division = self.text(table.get("division", "Home"), f"{key}.division")
-        queue_id = (self.uuid_text(table["id"], f"{key}.id") if "id" in table
-                    else name_id("queue", name))
-        division_id = (self.uuid_text(table["division_id"], f"{key}.division_id")
-                       if "division_id" in table else name_id("division", division))
+        queue_id = self.uuid_text(table["id"], f"{key}.id") if "id" in table else name_id("queue", name)
+        division_id = (
+            self.uuid_text(table["division_id"], f"{key}.division_id")
+            if "division_id" in table
+            else name_id("division", division)
+        )
         agents = table.get("agents")
         if not isinstance(agents, int) or isinstance(agents, bool) or agents < 0:
             raise self.fail(f"{key}.agents", "must be a non-negative integer")
@@ -327,8 +373,14 @@ class _Reader:
             if kind not in MEDIA_TYPES:
                 raise self.fail(f"{key}.media.{kind}", f"is not a media type (use {', '.join(MEDIA_TYPES)})")
             media[kind] = self.load(kind, load, f"{key}.media.{kind}")
-        return QueueSpec(id=queue_id, name=name, division=division, division_id=division_id,
-                         agents=agents, media=MappingProxyType(media))
+        return QueueSpec(
+            id=queue_id,
+            name=name,
+            division=division,
+            division_id=division_id,
+            agents=agents,
+            media=MappingProxyType(media),
+        )
 
     def load(self, kind: str, raw: object, key: str) -> MediaLoad:
         table = self.table(raw, key)
@@ -342,12 +394,15 @@ class _Reader:
         return MediaLoad(
             calls_per_hour=self.number(table["calls_per_hour"], f"{key}.calls_per_hour", low=0),
             aht_s=self.number(table.get("aht_s", aht), f"{key}.aht_s", low=0, low_inclusive=False),
-            patience_s=self.number(table.get("patience_s", patience), f"{key}.patience_s", low=0,
-                                   low_inclusive=False),
-            sl_percentage=self.number(table.get("sl_percentage", sl_pct), f"{key}.sl_percentage",
-                                      low=0, high=1),
-            sl_seconds=self.number(table.get("sl_seconds", sl_s), f"{key}.sl_seconds", low=0,
-                                   low_inclusive=False),
+            patience_s=self.number(
+                table.get("patience_s", patience), f"{key}.patience_s", low=0, low_inclusive=False
+            ),
+            sl_percentage=self.number(
+                table.get("sl_percentage", sl_pct), f"{key}.sl_percentage", low=0, high=1
+            ),
+            sl_seconds=self.number(
+                table.get("sl_seconds", sl_s), f"{key}.sl_seconds", low=0, low_inclusive=False
+            ),
         )
 
 

@@ -164,8 +164,12 @@ class Faults:
 
 def _parse_fault(key: str, value: Any) -> Any:
     def number(low: float, high: float | None = None) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < low or (
-                high is not None and value > high):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < low
+            or (high is not None and value > high)
+        ):
             limit = f"from {low:g} to {high:g}" if high is not None else f">= {low:g}"
             raise ValueError(f"fault {key} must be a number {limit}")
         return float(value)
@@ -227,8 +231,15 @@ def _json_bytes(data: Any) -> bytes:
 
 
 def _error(status: int, code: str, message: str, context_id: str, **extra: Any) -> _Reply:
-    body = {"message": message, "code": code, "status": status, "contextId": context_id,
-            "details": [], "errors": [], **extra}
+    body = {
+        "message": message,
+        "code": code,
+        "status": status,
+        "contextId": context_id,
+        "details": [],
+        "errors": [],
+        **extra,
+    }
     return _Reply(status, _json_bytes(body))
 
 
@@ -262,9 +273,18 @@ class _Handler(BaseHTTPRequestHandler):
 class SimulatorServer:
     """Serves a :class:`ContactCentre` as the Genesys Cloud API on loopback (see the module docstring)."""
 
-    def __init__(self, centre: ContactCentre, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 300,
-                 token_ttl: int = 86400, client_id: str | None = None, client_secret: str | None = None,
-                 faults: Faults | None = None, max_predicates: int = 100) -> None:
+    def __init__(
+        self,
+        centre: ContactCentre,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: int = 300,
+        token_ttl: int = 86400,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        faults: Faults | None = None,
+        max_predicates: int = 100,
+    ) -> None:
         self.centre = centre
         self.faults = faults if faults is not None else Faults()
         self.rate_limit = rate_limit
@@ -293,8 +313,12 @@ class SimulatorServer:
     def start(self) -> SimulatorServer:
         """Serve in a daemon thread; returns self."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name="queuewatch-simulator", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="queuewatch-simulator",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -309,8 +333,9 @@ class SimulatorServer:
     def __enter__(self) -> SimulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # ----------------------------------------------------------------- admin operations
@@ -319,8 +344,11 @@ class SimulatorServer:
         """Counts of API and login requests: ``by_path`` ("GET /path"), ``by_status`` ("200",
         "dropped") and ``total``. Admin requests are not counted."""
         with self._lock:
-            return {"by_path": dict(self._by_path), "by_status": dict(self._by_status),
-                    "total": sum(self._by_path.values())}
+            return {
+                "by_path": dict(self._by_path),
+                "by_status": dict(self._by_status),
+                "total": sum(self._by_path.values()),
+            }
 
     def revoke_tokens(self) -> None:
         """Every token issued so far is rejected from now on."""
@@ -341,8 +369,9 @@ class SimulatorServer:
         try:
             body = self._read_body(handler)
         except ValueError:
-            self._send(handler, _error(400, "bad.request", "Invalid Content-Length", str(uuid.uuid4())),
-                       count=None)
+            self._send(
+                handler, _error(400, "bad.request", "Invalid Content-Length", str(uuid.uuid4())), count=None
+            )
             return
         if path.startswith("/admin/"):
             self._send(handler, self._admin(handler.command, path, body), count=None)
@@ -403,12 +432,19 @@ class SimulatorServer:
         with self.faults._lock:
             denied = permission in self.faults.deny
         if denied:
-            message = ("Unable to perform the requested action. You are missing the following "
-                       f"permission(s): [{permission}]")
-            return _error(403, "missing.any.permissions", message, correlation,
-                          messageWithParams="Unable to perform the requested action. You are missing the "
-                                            "following permission(s): {perms}",
-                          messageParams={"perms": f"[{permission}]"})
+            message = (
+                "Unable to perform the requested action. You are missing the following "
+                f"permission(s): [{permission}]"
+            )
+            return _error(
+                403,
+                "missing.any.permissions",
+                message,
+                correlation,
+                messageWithParams="Unable to perform the requested action. You are missing the "
+                "following permission(s): {perms}",
+                messageParams={"perms": f"[{permission}]"},
+            )
         try:
             if path == QUEUES_PATH:
                 params = parse_qs(query)
@@ -436,8 +472,12 @@ class SimulatorServer:
 
     def _login(self, handler: _Handler, body: bytes) -> _Reply:
         def refuse(description: str) -> _Reply:
-            return _Reply(401, _json_bytes({"error": "invalid_client", "description": description,
-                                            "error_description": description}))
+            return _Reply(
+                401,
+                _json_bytes(
+                    {"error": "invalid_client", "description": description, "error_description": description}
+                ),
+            )
 
         with self._lock:
             accepting = self._accept_logins
@@ -447,19 +487,29 @@ class SimulatorServer:
         if not client_id or not client_secret:
             return refuse("client authentication with HTTP Basic credentials is required")
         if (self.client_id is not None and client_id != self.client_id) or (
-                self.client_secret is not None and client_secret != self.client_secret):
+            self.client_secret is not None and client_secret != self.client_secret
+        ):
             return refuse("client not found or secret does not match")
         form = parse_qs(body.decode("utf-8", "replace"))
         grant = form.get("grant_type", [""])[0]
         if grant != "client_credentials":
             description = f"grant type {grant!r} is not supported; use client_credentials"
-            return _Reply(400, _json_bytes({"error": "unsupported_grant_type", "description": description,
-                                            "error_description": description}))
+            return _Reply(
+                400,
+                _json_bytes(
+                    {
+                        "error": "unsupported_grant_type",
+                        "description": description,
+                        "error_description": description,
+                    }
+                ),
+            )
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_ttl
-        return _Reply(200, _json_bytes({"access_token": token, "token_type": "bearer",
-                                        "expires_in": self.token_ttl}))
+        return _Reply(
+            200, _json_bytes({"access_token": token, "token_type": "bearer", "expires_in": self.token_ttl})
+        )
 
     def _authenticate(self, header: str | None, correlation: str) -> tuple[str, _Reply | None]:
         if not header or not header.lower().startswith("bearer ") or not header[7:].strip():
@@ -502,15 +552,23 @@ class SimulatorServer:
                 used, reset = 0, 60
             else:
                 used, reset = int(window[1]), max(1, math.ceil(window[0] + 60 - now))
-        return {"inin-ratelimit-count": str(used), "inin-ratelimit-allowed": str(self.rate_limit),
-                "inin-ratelimit-reset": str(reset), "inin-correlation-id": correlation}
+        return {
+            "inin-ratelimit-count": str(used),
+            "inin-ratelimit-allowed": str(self.rate_limit),
+            "inin-ratelimit-reset": str(reset),
+            "inin-correlation-id": correlation,
+        }
 
     # ----------------------------------------------------------------- replies
 
     @staticmethod
     def _too_many(wait: int, correlation: str) -> _Reply:
-        return _error(429, "too.many.requests.retry.after",
-                      f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds", correlation)
+        return _error(
+            429,
+            "too.many.requests.retry.after",
+            f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds",
+            correlation,
+        )
 
     @staticmethod
     def _server_error(status: int, correlation: str) -> _Reply:
@@ -550,7 +608,7 @@ class SimulatorServer:
         if path == "/admin/credentials":
             accept = payload.get("accept")
             if not isinstance(accept, bool):
-                return _Reply(400, _json_bytes({"message": "credentials needs {\"accept\": true|false}"}))
+                return _Reply(400, _json_bytes({"message": 'credentials needs {"accept": true|false}'}))
             self.accept_logins(accept)
             return _Reply(200, _json_bytes({"accept": accept}))
         parts = path.split("/")

@@ -1,0 +1,37 @@
+"""Textual messages carrying the poller's events from its thread to the app.
+
+The poller knows nothing of Textual; ``to_message`` wraps each of its events so the worker can
+``post_message`` it (thread-safe, returns at once). A newer snapshot replaces an older one still
+waiting in the queue, so the UI never falls behind.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from queuewatch.poller import PollerEvent, SnapshotReady
+
+
+class SnapshotReceived(Message):
+    """The poller has a new snapshot."""
+
+    def __init__(self, event: SnapshotReady) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SnapshotReceived)
+
+
+class PollerReported(Message):
+    """The poller connected, started a poll, backed off, failed or rescheduled."""
+
+    def __init__(self, event: PollerEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+def to_message(event: PollerEvent) -> Message:
+    if isinstance(event, SnapshotReady):
+        return SnapshotReceived(event)
+    return PollerReported(event)

@@ -1,0 +1,285 @@
+"""From queue statistics to table rows: formatting, thresholds, filter and sort.
+
+Pure: no widgets. A cell carries the text to show, the value it sorts by and its threshold level;
+the table decides how a level looks (through the theme) and ``Cell.shown`` adds a mark so that
+colour is never the only signal. Unknown values (``None``) show as ``–`` and sort last.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+
+from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
+from queuewatch.model import QueueStats
+from queuewatch.names import name_matcher
+from queuewatch.thresholds import Level, Thresholds, classify, worst
+
+MARKS: Mapping[Level, str] = {Level.OK: "", Level.WARN: "!", Level.CRITICAL: "‼"}
+SORT_MARKS = {False: "▲", True: "▼"}
+
+SortValue = float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: its key (a field name), its short header and what it means."""
+
+    key: str
+    header: str
+    title: str
+    numeric: bool = True
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Queue", "queue name", numeric=False),
+    Column("waiting", "Wait", "conversations waiting"),
+    Column("longest_wait_s", "Longest", "longest wait now (m:ss)"),
+    Column("interacting", "Intr", "conversations interacting"),
+    Column("available", "Avail", "agents available (idle)"),
+    Column("on_queue", "OnQ", "agents on queue"),
+    Column("not_responding", "NoRsp", "agents not responding"),
+    Column("off_queue", "OffQ", "agents off queue"),
+    Column("offered", "Offer", "offered today"),
+    Column("answered", "Ans", "answered today"),
+    Column("abandoned", "Abn", "abandoned today"),
+    Column("abandon_rate", "Ab%", "abandon rate today (%)"),
+    Column("service_level", "SL%", "service level today (%)"),
+    Column("asa_s", "ASA", "average speed of answer today (m:ss)"),
+    Column("aht_s", "AHT", "average handle time today (m:ss)"),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in COLUMNS}
+
+
+# --- formatting -------------------------------------------------------------------------------------
+
+
+def fmt_age(seconds: float) -> str:
+    """A short age: ``4 s``, ``3 min``, ``2 h``."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    return f"{whole // 3600} h"
+
+
+def fit_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells: too long, it keeps both ends around an ellipsis.
+
+    Queue names often share a prefix (``Customer Care - ...``); the end tells them apart.
+    """
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail_width = (width - 1) // 2
+    head = set_cell_size(text, width - 1 - tail_width).rstrip()
+    tail = set_cell_size(text[::-1], tail_width)[::-1].lstrip()
+    return f"{head}…{tail}"
+
+
+# --- cells and rows ----------------------------------------------------------------------------------
+
+
+@functools.total_ordering
+class _Descending:
+    """Wraps a value so that it sorts in reverse."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and bool(self.value == other.value)
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def sort_key(value: SortValue, descending: bool = False) -> tuple[bool, Any]:
+    """Sort key of one value: unknown values last whichever the direction; names case-insensitive."""
+    if value is None:
+        return (True, 0)
+    key = value.casefold() if isinstance(value, str) else value
+    return (False, _Descending(key) if descending else key)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell: the text, the value it sorts by, and its threshold level."""
+
+    text: str
+    value: SortValue
+    level: Level = Level.OK
+    justify: Literal["left", "right"] = "right"
+
+    @property
+    def shown(self) -> str:
+        """The text with the level's mark in front (``‼ 5:40``)."""
+        mark = MARKS[self.level]
+        return f"{mark} {self.text}" if mark else self.text
+
+    def __lt__(self, other: Cell) -> bool:
+        return sort_key(self.value) < sort_key(other.value)
+
+    def to_text(self, style: str | Any = "") -> Text:
+        """The cell as Rich text; never parsed as markup, long text ends in an ellipsis."""
+        return Text(self.shown, style=style, justify=self.justify, no_wrap=True, overflow="ellipsis", end="")
+
+    def __rich__(self) -> Text:
+        return self.to_text()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A queue's row: keyed by queue id, one cell per column key."""
+
+    key: str
+    cells: Mapping[str, Cell]
+    level: Level = Level.OK
+
+
+def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
+    today, agents = stats.today, stats.agents
+    return {
+        "waiting": (fmt_count(stats.waiting), stats.waiting),
+        "longest_wait_s": (fmt_duration(stats.longest_wait_s), stats.longest_wait_s),
+        "interacting": (fmt_count(stats.interacting), stats.interacting),
+        "available": (fmt_count(agents.idle), agents.idle),
+        "on_queue": (fmt_count(agents.on_queue), agents.on_queue),
+        "not_responding": (fmt_count(agents.not_responding), agents.not_responding),
+        "off_queue": (fmt_count(agents.off_queue), agents.off_queue),
+        "offered": (fmt_count(today.offered), today.offered),
+        "answered": (fmt_count(today.answered), today.answered),
+        "abandoned": (fmt_count(today.abandoned), today.abandoned),
+        "abandon_rate": (fmt_percent(today.abandon_rate, 1), today.abandon_rate),
+        "service_level": (fmt_percent(today.service_level), today.service_level),
+        "asa_s": (fmt_duration(today.asa_s), today.asa_s),
+        "aht_s": (fmt_duration(today.aht_s), today.aht_s),
+    }
+
+
+def make_row(stats: QueueStats, thresholds: Thresholds) -> Row:
+    """One queue's row, its cells classified by the queue's rule."""
+    levels = classify(stats, thresholds.for_queue(stats.name))
+    row_level = worst(levels)
+    cells = {"name": Cell(stats.name, stats.name, row_level, justify="left")}
+    for key, (text, value) in _numbers(stats).items():
+        cells[key] = Cell(text, value, levels.get(key, Level.OK))
+    return Row(key=stats.id, cells=cells, level=row_level)
+
+
+# --- filter and sort ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """Which column the rows are sorted by, and which way."""
+
+    column: str = "longest_wait_s"
+    descending: bool = True
+
+    def reversed(self) -> Sort:
+        return replace(self, descending=not self.descending)
+
+    def next(self) -> Sort:
+        """The next column, largest first for figures, A to Z for names."""
+        index = (COLUMN_KEYS.index(self.column) + 1) % len(COLUMN_KEYS)
+        return Sort.by(COLUMN_KEYS[index])
+
+    @staticmethod
+    def by(column: str) -> Sort:
+        return Sort(column, descending=COLUMNS_BY_KEY[column].numeric)
+
+    def describe(self) -> str:
+        """In words, e.g. ``longest wait now, largest first``."""
+        column = COLUMNS_BY_KEY[self.column]
+        direction = "largest first" if self.descending else "smallest first"
+        if not column.numeric:
+            direction = "Z to A" if self.descending else "A to Z"
+        return f"{column.title.split(' (')[0]}, {direction}"
+
+
+DEFAULT_SORT = Sort()
+
+
+def row_sort_key(cell: Cell, name: Cell, sort: Sort) -> tuple[Any, ...]:
+    """Sort key of a row from its sorted-by cell and its name cell (ties go A to Z by name)."""
+    return (sort_key(cell.value, sort.descending), sort_key(name.value))
+
+
+def sort_rows(rows: Iterable[Row], sort: Sort) -> list[Row]:
+    return sorted(rows, key=lambda row: row_sort_key(row.cells[sort.column], row.cells["name"], sort))
+
+
+def header(column: Column, sort: Sort) -> str:
+    """A column's header, with ▲ or ▼ on the sorted column."""
+    return f"{column.header}{SORT_MARKS[sort.descending]}" if column.key == sort.column else column.header
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the table and the totals show: the visible rows in order, and how many queues exist."""
+
+    rows: tuple[Row, ...]
+    queues: tuple[QueueStats, ...]
+    total: int
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+
+def build_view(queues: Sequence[QueueStats], thresholds: Thresholds, pattern: str, sort: Sort) -> View:
+    """Filter, classify and sort: the single way from statistics to what the table shows."""
+    keep = name_matcher(pattern)
+    visible = tuple(q for q in queues if keep(q.name))
+    rows = sort_rows((make_row(q, thresholds) for q in visible), sort)
+    return View(rows=tuple(rows), queues=visible, total=len(queues))
+
+
+# --- totals -------------------------------------------------------------------------------------------
+
+
+def _sum(values: Iterable[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def overall_service_level(queues: Iterable[QueueStats]) -> float | None:
+    """Service level across queues, each weighted by its answered conversations."""
+    pairs = [
+        (q.today.service_level, q.today.answered)
+        for q in queues
+        if q.today.service_level is not None and q.today.answered
+    ]
+    weight = sum(answered for _, answered in pairs if answered)
+    if not weight:
+        return None
+    return sum(level * (answered or 0) for level, answered in pairs) / weight
+
+
+def totals(queues: Sequence[QueueStats]) -> list[tuple[str, str]]:
+    """(label, value) pairs for the totals strip over ``queues``."""
+    longest = [q.longest_wait_s for q in queues if q.longest_wait_s is not None]
+    return [
+        ("Wait", fmt_count(_sum(q.waiting for q in queues))),
+        ("Longest", fmt_duration(max(longest) if longest else None)),
+        ("Intr", fmt_count(_sum(q.interacting for q in queues))),
+        ("Avail", fmt_count(_sum(q.agents.idle for q in queues))),
+        ("OnQ", fmt_count(_sum(q.agents.on_queue for q in queues))),
+        ("Offer", fmt_count(_sum(q.today.offered for q in queues))),
+        ("Ans", fmt_count(_sum(q.today.answered for q in queues))),
+        ("Abn", fmt_count(_sum(q.today.abandoned for q in queues))),
+        ("SL%", fmt_percent(overall_service_level(queues))),
+    ]

@@ -1,0 +1,189 @@
+"""What the status bar says: the poller's state, folded from its events, and the words for it.
+
+Pure: no widgets. ``PollStatus.after(event, now)`` returns the state after a poller event;
+``describe(status, now, ...)`` turns it into the status bar's parts at a given moment, so the
+countdowns can be redrawn every second without any new event.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+
+from queuewatch.model import PartFailure
+from queuewatch.poller import (
+    BackingOff,
+    Connected,
+    Connecting,
+    PollerEvent,
+    PollFailed,
+    PollStarted,
+    Scheduled,
+    SnapshotReady,
+)
+from queuewatch.source import RateStatus
+from queuewatch.tui.present import fmt_age
+
+#: How many intervals without a successful update make the data stale.
+STALE_AFTER_INTERVALS = 2.0
+
+_KIND_WORDS = {"rate_limited": "rate limited", "unavailable": "Genesys unavailable"}
+
+
+@dataclass(frozen=True, slots=True)
+class PollStatus:
+    """The poller as the status bar knows it. Times are ``clock()`` values unless named ``_wall``."""
+
+    label: str
+    interval: float
+    stretched_to: float | None = None
+    """The interval in force when the request budget stretched the one asked for."""
+    connected: bool = False
+    paused: bool = False
+    polling: bool = False
+    updated_at: float | None = None
+    updated_wall: datetime | None = None
+    next_poll_at: float | None = None
+    backoff: BackingOff | None = None
+    failure: PollFailed | None = None
+    partial: tuple[PartFailure, ...] = ()
+    rate: RateStatus | None = None
+
+    def after(self, event: PollerEvent, now: float) -> PollStatus:
+        """The state once ``event`` has happened at ``now``."""
+        match event:
+            case Connecting():
+                return replace(self, connected=False)
+            case Connected():
+                return replace(self, connected=True, backoff=None)
+            case PollStarted():
+                return replace(self, polling=True)
+            case SnapshotReady(snapshot=snapshot, rate=rate, next_poll_at=next_poll_at):
+                return replace(
+                    self,
+                    polling=False,
+                    updated_at=now,
+                    updated_wall=snapshot.taken_at,
+                    next_poll_at=next_poll_at,
+                    backoff=None,
+                    failure=None,
+                    partial=snapshot.errors,
+                    rate=rate,
+                )
+            case BackingOff():
+                return replace(self, backoff=event)
+            case PollFailed(retry_at=retry_at):
+                return replace(self, polling=False, backoff=None, failure=event, next_poll_at=retry_at)
+            case Scheduled(next_poll_at=next_poll_at, paused=paused, interval=interval):
+                return replace(
+                    self,
+                    next_poll_at=next_poll_at,
+                    paused=paused,
+                    interval=interval,
+                    stretched_to=event.effective_interval,
+                )
+
+    def stale(self, now: float) -> bool:
+        """True when the last good update is older than two intervals (or there never was one)."""
+        if self.updated_at is None:
+            return self.failure is not None or self.backoff is not None
+        interval = self.stretched_to or self.interval
+        return now - self.updated_at > STALE_AFTER_INTERVALS * interval
+
+
+@dataclass(frozen=True, slots=True)
+class StatusParts:
+    """The status bar's words. ``problem`` is empty when all is well."""
+
+    label: str
+    updated: str
+    stale: bool
+    next: str
+    rate: str
+    count: str
+    problem: str = ""
+    problem_fatal: bool = False
+
+
+def _seconds_until(at: float, now: float) -> int:
+    return max(0, math.ceil(at - now))
+
+
+def _updated(status: PollStatus, now: float, tz: tzinfo | None) -> str:
+    if status.updated_at is None or status.updated_wall is None:
+        return "connecting…" if not status.connected else "loading queues…"
+    clock = status.updated_wall.astimezone(tz).strftime("%H:%M:%S")
+    return f"updated {clock}, {fmt_age(now - status.updated_at)} ago"
+
+
+def _next(status: PollStatus, now: float) -> str:
+    if status.paused:
+        return "paused"
+    if status.polling and status.backoff is None:
+        return "updating…"
+    if status.backoff is not None or status.next_poll_at is None:
+        return ""
+    countdown = f"next in {_seconds_until(status.next_poll_at, now)} s"
+    if status.stretched_to is not None:
+        return f"{countdown} (every {status.stretched_to:.0f} s to stay within the request budget)"
+    return countdown
+
+
+def _rate(rate: RateStatus | None) -> str:
+    if rate is None:
+        return ""
+    allowed = f"/{rate.allowed}" if rate.allowed is not None else ""
+    return f"req {rate.last_minute}{allowed} per min"
+
+
+def _count(shown: int, total: int) -> str:
+    noun = "queue" if total == 1 else "queues"
+    return f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}"
+
+
+def _backoff(backoff: BackingOff, now: float) -> str:
+    what = _KIND_WORDS.get(backoff.kind, backoff.message)
+    remaining = _seconds_until(backoff.retry_at, now)
+    when = f"retrying in {remaining} s" if remaining else "retrying now"
+    return f"{what} — {when} (attempt {backoff.attempt})"
+
+
+def _failure(failure: PollFailed, now: float) -> str:
+    if failure.fatal:
+        return f"{failure.message} — restart queuewatch once fixed"
+    if failure.retry_at is None:
+        return failure.message
+    return f"{failure.message} — asking again in {fmt_age(failure.retry_at - now)}"
+
+
+def _partial(failures: tuple[PartFailure, ...]) -> str:
+    described = []
+    for failure in failures:
+        scope = f" for {len(failure.queue_ids)} queues" if failure.queue_ids else ""
+        described.append(f"{failure.part} failed{scope}: {failure.message}")
+    return "partial data — " + "; ".join(described)
+
+
+def _problem(status: PollStatus, now: float) -> str:
+    if status.backoff is not None:
+        return _backoff(status.backoff, now)
+    if status.failure is not None:
+        return _failure(status.failure, now)
+    if status.partial:
+        return _partial(status.partial)
+    return ""
+
+
+def describe(status: PollStatus, now: float, shown: int, total: int, tz: tzinfo | None = None) -> StatusParts:
+    """The status bar's parts at ``now``; ``shown`` of ``total`` queues pass the filter."""
+    return StatusParts(
+        label=status.label,
+        updated=_updated(status, now, tz),
+        stale=status.stale(now),
+        next=_next(status, now),
+        rate=_rate(status.rate),
+        count=_count(shown, total) if status.updated_at is not None else "",
+        problem=_problem(status, now),
+        problem_fatal=status.failure is not None and status.failure.fatal,
+    )

@@ -1,0 +1,252 @@
+"""The dashboard's widgets: the live queue table, the totals strip, the status bar and the filter.
+
+Colours live in ``queuewatch.tcss``: the table's threshold styles are its component classes
+(``queue-table--warn``, ``queue-table--critical``) and the status bar's states are CSS classes,
+so every Textual theme applies. Each breaching cell also carries a mark (``!``, ``‼``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets.data_table import ColumnKey
+
+from queuewatch.model import QueueStats
+from queuewatch.thresholds import Level
+from queuewatch.tui.present import (
+    COLUMN_KEYS,
+    COLUMNS,
+    Cell,
+    Column,
+    Row,
+    Sort,
+    fit_middle,
+    header,
+    row_sort_key,
+    totals,
+)
+from queuewatch.tui.status import StatusParts
+
+#: Narrowest and widest the queue name column gets; names longer than it end in an ellipsis.
+NAME_MIN_WIDTH = 12
+NAME_MAX_WIDTH = 48
+
+_LEVEL_CLASSES = {Level.WARN: "queue-table--warn", Level.CRITICAL: "queue-table--critical"}
+
+
+class TableCell:
+    """What the table holds: a presented cell, drawn with its level's style from the theme.
+
+    Orders like the cell (by value, unknown last); the text is built when the table draws it,
+    so a theme change restyles every cell.
+    """
+
+    __slots__ = ("_table", "cell")
+
+    def __init__(self, cell: Cell, table: QueueTable) -> None:
+        self.cell = cell
+        self._table = table
+
+    def __lt__(self, other: TableCell) -> bool:
+        return self.cell < other.cell
+
+    def __rich__(self) -> Text:
+        return self._table.render_cell(self.cell)
+
+
+class QueueTable(DataTable[TableCell]):
+    """A row per queue, keyed by queue id; updated in place by ``sync`` and never cleared."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(_LEVEL_CLASSES.values())
+
+    def __init__(self, sort: Sort, *, id: str | None = None) -> None:
+        self._hold_scroll = False
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        self._sort = sort
+        self._rows: dict[str, Row] = {}
+        self._name_width = NAME_MAX_WIDTH
+        self._styles: dict[Level, Style] = {}
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(self._label(column), key=column.key)
+
+    # --- drawing -------------------------------------------------------------------------------------
+
+    def _label(self, column: Column) -> Text:
+        """`` Wait`` (a one-space gap, then the header), or `` Wait▼`` on the sorted column."""
+        return Text(f" {header(column, self._sort)}", justify="right" if column.numeric else "left", end="")
+
+    def _level_style(self, level: Level) -> Style:
+        if level not in self._styles:
+            name = _LEVEL_CLASSES.get(level)
+            style = Style() if name is None else self.get_component_rich_style(name, partial=True)
+            self._styles[level] = style
+        return self._styles[level]
+
+    def render_cell(self, cell: Cell) -> Text:
+        """A cell as drawn: a one-space gap, the marked text styled by level, names cut to fit."""
+        style = self._level_style(cell.level)
+        if cell.justify == "right":
+            return Text.assemble(" ", cell.to_text(style), justify="right", no_wrap=True, end="")
+        return Text.assemble(" ", (fit_middle(cell.shown, self._name_width - 1), style), no_wrap=True, end="")
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    # --- the one way rows change ---------------------------------------------------------------------
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Queue ids in the order shown."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The queue id under the cursor, if any."""
+        if not self.row_count or not self.is_valid_row_index(self.cursor_row):
+            return None
+        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return None if row_key.value is None else str(row_key.value)
+
+    def sync(self, rows: Sequence[Row], sort: Sort) -> None:
+        """Show ``rows``: remove those that left, add those that came, update changed cells, sort.
+
+        The cursor stays on the same queue and the scroll position is kept.
+        """
+        under_cursor = self.cursor_key
+        self._hold_scroll = True
+        self._set_sort(sort)
+        self._fit_name_column(rows)
+        wanted = {row.key: row for row in rows}
+        for key in [key for key in self._rows if key not in wanted]:
+            self.remove_row(key)
+            del self._rows[key]
+        for row in rows:
+            self._put(row)
+        self.sort(sort.column, "name", key=lambda cells: row_sort_key(cells[0].cell, cells[1].cell, sort))
+        if under_cursor in self._rows:
+            self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        """DataTable brings the cursor into view after every change; a refresh keeps the scroll instead.
+
+        The cursor follows its queue when rows re-sort, but only the user's own moves (a key or a
+        click since the last refresh) scroll the table to it.
+        """
+        if not self._hold_scroll:
+            super()._scroll_cursor_into_view(animate=animate)
+
+    def on_key(self, event: events.Key) -> None:
+        self._hold_scroll = False
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self._hold_scroll = False
+
+    def _put(self, row: Row) -> None:
+        old = self._rows.get(row.key)
+        self._rows[row.key] = row
+        if old is None:
+            cells = [TableCell(row.cells[key], self) for key in COLUMN_KEYS]
+            self.add_row(*cells, key=row.key)
+            return
+        for key in COLUMN_KEYS:
+            if old.cells[key] != row.cells[key]:
+                self.update_cell(row.key, key, TableCell(row.cells[key], self), update_width=True)
+
+    def _set_sort(self, sort: Sort) -> None:
+        if sort == self._sort:
+            return
+        changed = {self._sort.column, sort.column}
+        self._sort = sort
+        first = self.ordered_rows[0].key if self.row_count else None
+        for column in COLUMNS:
+            if column.key in changed:
+                self.columns[ColumnKey(column.key)].label = self._label(column)
+                if first is not None:
+                    # Measure the column again: its label grew or shrank by the sort mark.
+                    self.update_cell(first, column.key, self.get_cell(first, column.key), update_width=True)
+
+    # --- fitting the width ---------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_name_column(list(self._rows.values()))
+
+    def _fit_name_column(self, rows: Sequence[Row]) -> None:
+        """Give the queue name whatever room the figures leave (within bounds), then re-measure it."""
+        widths = {column.key: cell_len(self._label(column).plain) for column in COLUMNS if column.numeric}
+        for row in rows:
+            for key, width in widths.items():
+                widths[key] = max(width, 1 + cell_len(row.cells[key].shown))
+        room = self.scrollable_content_region.width - sum(widths.values())
+        width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, room))
+        if width == self._name_width:
+            return
+        self._name_width = width
+        for key in self._rows:
+            self.update_cell(key, "name", self.get_cell(key, "name"), update_width=True)
+
+
+class TotalsBar(Static):
+    """Sums over the queues shown: waiting, agents, today's figures, the longest wait, overall SL."""
+
+    def show(self, queues: Sequence[QueueStats]) -> None:
+        parts: list[str | tuple[str, str]] = []
+        for label, value in totals(queues):
+            parts.extend([(f"{label} ", "dim"), (value, "bold"), "  "])
+        self.update(Content.assemble(*parts))
+
+
+class StatusBar(Vertical):
+    """Where the data comes from, how fresh it is, when the next poll is, and what went wrong."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="status-line"):
+            yield Label(id="status-label")
+            yield Label("STALE", id="status-stale")
+            yield Label(id="status-updated")
+            yield Label(id="status-next")
+            yield Label(id="status-rate")
+            yield Label(id="status-count")
+        yield Label(id="status-problem")
+
+    def show(self, parts: StatusParts) -> None:
+        self._set("#status-label", parts.label)
+        self._set("#status-updated", parts.updated)
+        self._set("#status-next", parts.next)
+        self._set("#status-rate", parts.rate)
+        self._set("#status-count", parts.count)
+        self._set("#status-problem", parts.problem)
+        self.query_one("#status-stale").display = parts.stale
+        self.query_one("#status-updated").set_class(parts.stale, "-stale")
+        self.query_one("#status-problem").set_class(parts.problem_fatal, "-fatal")
+
+    def _set(self, selector: str, text: str) -> None:
+        label = self.query_one(selector, Label)
+        label.update(Content(text))
+        label.display = bool(text)
+
+
+class FilterInput(Input):
+    """The queue name filter: typing filters live, Enter keeps it, Esc clears it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter", show=False)]
+
+    class Cleared(Message):
+        """The user cleared the filter with Esc."""
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.post_message(self.Cleared())

@@ -1,0 +1,404 @@
+"""The dashboard driven through Pilot: filter, sort, cursor, pause, backoff, quit."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from textual.widgets import Label, Static
+from textual.widgets.data_table import ColumnKey
+
+from queuewatch.errors import RateLimited, Unavailable
+from queuewatch.model import Snapshot
+from queuewatch.poller import SnapshotReady
+from queuewatch.source import RateStatus
+from queuewatch.tui.app import QueuewatchApp, stylesheet_path
+from queuewatch.tui.messages import PollerReported, SnapshotReceived
+from queuewatch.tui.screens import HelpScreen
+from queuewatch.tui.widgets import FilterInput, QueueTable
+from tests.fakes import (
+    FakeSource,
+    make_app,
+    order,
+    queue,
+    sample_queues,
+    shown,
+    wait_for,
+    wait_for_snapshot,
+)
+
+SIZE = (120, 30)
+
+
+@pytest.fixture
+def source() -> FakeSource:
+    """Where the dashboard's data comes from in these tests (swap for the simulator in one place)."""
+    return FakeSource(sample_queues())
+
+
+def status_text(app: QueuewatchApp, part: str) -> str:
+    label = app.query_one(f"#status-{part}", Label)
+    return str(label.content) if label.display else ""
+
+
+def attempt_shown(app: QueuewatchApp) -> int:
+    """The attempt number the status bar shows for a backoff, 0 if none."""
+    found = re.search(r"\(attempt (\d+)\)", status_text(app, "problem"))
+    return int(found.group(1)) if found else 0
+
+
+def header_of(app: QueuewatchApp, column: str) -> str:
+    return app.query_one(QueueTable).columns[ColumnKey(column)].label.plain.strip()
+
+
+def screen_lines(app: QueuewatchApp) -> list[str]:
+    table = app.query_one(QueueTable)
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def test_stylesheet_is_found() -> None:
+    assert stylesheet_path().is_file()
+
+
+def test_newer_snapshots_replace_queued_ones() -> None:
+    event = SnapshotReady(Snapshot(taken_at=datetime.now(UTC), queues=()), RateStatus(), None)
+    assert SnapshotReceived(event).can_replace(SnapshotReceived(event))
+    assert not SnapshotReceived(event).can_replace(PollerReported(event))
+
+
+async def test_first_paint_comes_before_the_source_is_ready(source: FakeSource) -> None:
+    release = threading.Event()
+
+    def slow_connect() -> FakeSource:
+        release.wait(5)
+        return source
+
+    app = make_app(source, connect=slow_connect)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert status_text(app, "updated") == "connecting…"
+        assert app.query_one(QueueTable).row_count == 0
+        assert len(app.query_one(QueueTable).columns) == 15
+        release.set()
+        await wait_for_snapshot(pilot, app)
+        assert app.query_one(QueueTable).row_count == 5
+        assert status_text(app, "updated").startswith("updated ")
+
+
+def test_the_dashboard_never_imports_the_sdk() -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from tests.fakes import FakeSource, make_app, sample_queues, wait_for_snapshot
+
+        async def main():
+            app = make_app(FakeSource(sample_queues()))
+            async with app.run_test() as pilot:
+                await wait_for_snapshot(pilot, app)
+            loaded = [m for m in ("queuewatch.genesys", "PureCloudPlatformClientV2") if m in sys.modules]
+            print("loaded:", loaded)
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "loaded: []" in result.stdout
+
+
+async def test_queue_names_are_shown_literally(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        lines = screen_lines(app)
+        assert any("! [VIP] Sales" in line for line in lines)
+        assert any("‼ Support EMEA" in line for line in lines)
+        long_name = next(line for line in lines if line.startswith(" Retention and"))
+        assert "…" in long_name and "premium accounts " in long_name
+        assert "win-back team for" not in long_name
+
+
+async def test_filter_is_live_kept_by_enter_and_cleared_by_escape(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        field = app.query_one(FilterInput)
+        assert not app.query_one("#filter").display
+        await pilot.press("slash")
+        assert field.display and field.has_focus
+        await pilot.press("s", "u", "p")
+        assert order(app) == ["q-support"]
+        assert status_text(app, "count") == "1 of 5 queues"
+        await pilot.press("enter")
+        assert app.query_one(QueueTable).has_focus
+        assert field.display
+        assert order(app) == ["q-support"]
+        await pilot.press("slash", "escape")
+        assert not field.display
+        assert app.query_one(QueueTable).has_focus
+        assert len(order(app)) == 5
+        assert status_text(app, "count") == "5 queues"
+
+
+async def test_filter_characters_are_literal_and_star_is_a_glob(source: FakeSource) -> None:
+    app = make_app(source, initial_filter="[vip]")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert app.query_one(FilterInput).display
+        assert order(app) == ["q-sales"]
+        app.query_one(FilterInput).value = "re*team"
+        await pilot.pause()
+        assert order(app) == ["q-retention"]
+
+
+async def test_sort_keys_and_the_sort_survives_refreshes(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        # Default: longest wait first, unknown last.
+        assert order(app) == ["q-support", "q-sales", "q-retention", "q-billing", "q-new"]
+        assert header_of(app, "longest_wait_s") == "Longest▼"
+        await pilot.press("S")
+        assert header_of(app, "longest_wait_s") == "Longest▲"
+        assert order(app)[:3] == ["q-retention", "q-sales", "q-support"]
+        await pilot.press("s")  # interacting, largest first
+        assert app.sort.column == "interacting"
+        assert header_of(app, "interacting") == "Intr▼"
+        assert header_of(app, "longest_wait_s") == "Longest"
+        source.update("q-billing", interacting=9)
+        source.update("q-sales", interacting=4)
+        first = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=first)
+        assert order(app)[:2] == ["q-billing", "q-sales"]
+        assert order(app)[-1] == "q-new"
+
+
+async def test_clicking_a_header_sorts_by_it_and_again_reverses(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        name = table.columns[ColumnKey("name")]
+        table.post_message(QueueTable.HeaderSelected(table, name.key, 0, name.label))
+        await pilot.pause()
+        assert order(app) == ["q-sales", "q-billing", "q-new", "q-retention", "q-support"]
+        table.post_message(QueueTable.HeaderSelected(table, name.key, 0, name.label))
+        await pilot.pause()
+        assert order(app) == ["q-support", "q-retention", "q-new", "q-billing", "q-sales"]
+
+
+async def test_cursor_stays_on_the_same_queue_when_rows_resort(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        await pilot.press("down", "down", "down")
+        assert table.cursor_key == "q-billing" == order(app)[3]
+        source.update("q-billing", longest_wait_s=500.0, waiting=2)
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert order(app)[0] == "q-billing"
+        assert table.cursor_key == "q-billing"
+        assert table.cursor_row == 0
+        assert shown(app, "q-billing", "longest_wait_s") == "‼ 8:20"
+
+
+async def test_queues_that_leave_and_come_are_removed_and_added(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        await pilot.press("down")
+        assert table.cursor_key == "q-sales"
+        await pilot.press("down")
+        source.set_queues([*sample_queues()[1:], queue("q-late", "Late queue", longest=65)])
+        # The first poll misses q-sales, which makes the poller list the queues again on the next.
+        for _ in range(2):
+            before = app.snapshot
+            await pilot.press("r")
+            await wait_for_snapshot(pilot, app, than=before)
+        assert order(app) == ["q-support", "q-late", "q-retention", "q-billing", "q-new"]
+        assert table.cursor_key == "q-retention"
+
+
+async def test_pause_stops_polls_and_resume_restarts_them(source: FakeSource) -> None:
+    app = make_app(source, interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: status_text(app, "next") == "paused")
+        calls = source.observe_calls
+        await pilot.pause(1.6)
+        assert source.observe_calls == calls
+        await pilot.press("p")
+        await wait_for(pilot, lambda: source.observe_calls > calls, timeout=3)
+        await wait_for(pilot, lambda: status_text(app, "next").startswith(("next in", "updating")))
+
+
+async def test_interval_keys_change_the_poll_interval(source: FakeSource) -> None:
+    app = make_app(source, interval=2.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("plus")
+        assert app.poller.interval == 3.0
+        await pilot.press("minus", "minus", "minus", "minus")
+        assert app.poller.interval == 1.0
+
+
+async def test_backoff_is_shown_and_cleared_after_recovery(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert status_text(app, "problem") == ""
+        source.fail_next(RateLimited(retry_after=30, endpoint="/api/v2/analytics/queues/observations/query"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: status_text(app, "problem").startswith("rate limited"))
+        assert status_text(app, "problem") == "rate limited — retrying in 30 s (attempt 1)"
+        before = app.snapshot
+        await pilot.press("r")  # retry now instead of waiting out the Retry-After
+        await wait_for_snapshot(pilot, app, than=before)
+        assert status_text(app, "problem") == ""
+
+
+async def test_unavailable_backs_off_with_attempts_until_it_recovers(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        source.fail_until_further_notice(Unavailable("HTTP 503"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: attempt_shown(app) >= 2, timeout=10)
+        assert status_text(app, "problem").startswith("Genesys unavailable — retrying in ")
+        source.fail_until_further_notice(None)
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert status_text(app, "problem") == ""
+
+
+async def test_quit_during_a_backoff_returns_within_a_second(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        source.fail_next(RateLimited(retry_after=60, endpoint="/x"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: status_text(app, "problem").startswith("rate limited"))
+        started = time.monotonic()
+        await pilot.press("q")
+    assert source.closed.wait(1.0)
+    assert time.monotonic() - started < 1.0
+
+
+async def test_help_lists_keys_thresholds_and_sort(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        assert "longest wait now, largest first" in text
+        assert "longest wait      warn ≥ 1:00   critical ≥ 3:00" in text
+        assert "Pause" in text and "ctrl+p" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_a_refresh_updates_only_the_cells_that_changed(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        updated: list[tuple[str, str]] = []
+        original = table.update_cell
+
+        def spy(row_key: Any, column_key: Any, value: Any, *, update_width: bool = False) -> None:
+            updated.append((str(row_key.value if hasattr(row_key, "value") else row_key), str(column_key)))
+            original(row_key, column_key, value, update_width=update_width)
+
+        table.update_cell = spy  # type: ignore[method-assign]
+        source.update("q-billing", waiting=2)
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert updated == [("q-billing", "waiting")]
+        assert table.row_count == 5
+
+
+async def test_marks_and_styles_follow_the_value(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert shown(app, "q-support", "waiting") == "‼ 16"
+        assert shown(app, "q-support", "name") == "‼ Support EMEA"
+        source.update("q-support", waiting=1, longest_wait_s=10.0)
+        source.update("q-support", agents=replace(sample_queues()[1].agents, idle=2))
+        calm_today = replace(sample_queues()[1].today, abandon_rate=0.01, service_level=0.95)
+        source.update("q-support", today=calm_today)
+        await pilot.pause(1.1)  # today's figures are fetched at most once a second in these tests
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert shown(app, "q-support", "waiting") == "1"
+        assert shown(app, "q-support", "name") == "Support EMEA"
+
+
+async def test_breach_styles_come_from_the_theme(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        cell = table.get_cell("q-support", "waiting")
+
+        def critical_style() -> Any:
+            spans = [span for span in cell.__rich__().spans if span.style]
+            return spans[0].style
+
+        dark = critical_style()
+        assert dark.color is not None and dark.bold
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = critical_style()
+        assert light.color is not None and light.color != dark.color
+
+
+async def test_refreshes_keep_the_scroll_position() -> None:
+    source = FakeSource([queue(f"q{i:02d}", f"Queue {i:02d}", longest=float(i)) for i in range(60)])
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        table.scroll_to(y=20, animate=False)
+        await pilot.pause()
+        assert table.scroll_y == 20
+        source.update("q00", longest_wait_s=900.0)  # from the bottom to the top
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert order(app)[0] == "q00"
+        assert table.scroll_y == 20
+
+
+async def test_a_key_after_a_refresh_brings_the_cursor_back_into_view() -> None:
+    source = FakeSource([queue(f"q{i:02d}", f"Queue {i:02d}", longest=float(i)) for i in range(60)])
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        source.update("q59", longest_wait_s=None)  # the queue under the cursor sinks to the bottom
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert table.cursor_key == "q59"
+        assert table.scroll_y == 0
+        await pilot.press("up")
+        assert table.cursor_key == order(app)[-2]
+        assert table.scroll_y > 30

@@ -1,0 +1,98 @@
+"""The status bar's words, from poller events, at a given moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from queuewatch.model import PartFailure, Snapshot
+from queuewatch.poller import (
+    BackingOff,
+    Connected,
+    Connecting,
+    PollFailed,
+    PollStarted,
+    Scheduled,
+    SnapshotReady,
+)
+from queuewatch.source import RateStatus
+from queuewatch.tui.status import PollStatus, describe
+
+TAKEN = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
+
+
+def ready(next_poll_at: float | None = 105.0, errors: tuple[PartFailure, ...] = ()) -> SnapshotReady:
+    snapshot = Snapshot(taken_at=TAKEN, queues=(), errors=errors)
+    return SnapshotReady(snapshot, RateStatus(count=5, allowed=300, last_minute=42), next_poll_at)
+
+
+def started() -> PollStatus:
+    return PollStatus(label="eu-west-1", interval=5.0).after(Connected("x"), 99.0).after(ready(), 100.0)
+
+
+def test_connecting_until_the_first_snapshot() -> None:
+    status = PollStatus(label="demo", interval=5.0).after(Connecting(), 0.0)
+    parts = describe(status, 1.0, 0, 0)
+    assert (parts.label, parts.updated, parts.count, parts.stale) == ("demo", "connecting…", "", False)
+    assert describe(status.after(Connected("demo"), 1.0), 1.0, 0, 0).updated == "loading queues…"
+
+
+def test_after_a_snapshot_age_countdown_rate_and_count() -> None:
+    parts = describe(started(), 103.2, 240, 240, UTC)
+    assert parts.updated == "updated 14:05:00, 3 s ago"
+    assert parts.next == "next in 2 s"
+    assert parts.rate == "req 42/300 per min"
+    assert parts.count == "240 queues"
+    assert parts.problem == ""
+    assert describe(started(), 103.2, 12, 240).count == "12 of 240 queues"
+
+
+def test_polling_and_paused() -> None:
+    assert describe(started().after(PollStarted(), 105.0), 105.0, 1, 1).next == "updating…"
+    paused = started().after(Scheduled(None, paused=True, interval=5.0), 101.0)
+    assert describe(paused, 101.0, 1, 1).next == "paused"
+
+
+def test_stale_after_two_intervals() -> None:
+    assert not describe(started(), 110.0, 1, 1).stale
+    assert describe(started(), 110.5, 1, 1).stale
+
+
+def test_a_stretched_interval_is_said_and_moves_staleness() -> None:
+    status = started().after(Scheduled(112.0, paused=False, interval=5.0, effective_interval=12.0), 100.0)
+    parts = describe(status, 104.0, 1, 1)
+    assert parts.next == "next in 8 s (every 12 s to stay within the request budget)"
+    assert not describe(status, 120.0, 1, 1).stale
+    assert describe(status, 125.0, 1, 1).stale
+
+
+def test_backoff_counts_down_and_clears_on_the_next_snapshot() -> None:
+    backoff = BackingOff("observations", "rate_limited", "rate limited", 12.0, 3, retry_at=112.0)
+    status = started().after(backoff, 100.0)
+    assert describe(status, 100.0, 1, 1).problem == "rate limited — retrying in 12 s (attempt 3)"
+    assert describe(status, 108.5, 1, 1).problem == "rate limited — retrying in 4 s (attempt 3)"
+    assert describe(status, 112.5, 1, 1).problem == "rate limited — retrying now (attempt 3)"
+    assert describe(status, 108.5, 1, 1).next == ""
+    assert describe(status.after(ready(), 113.0), 113.0, 1, 1).problem == ""
+
+
+def test_unavailable_backoff_names_genesys() -> None:
+    backoff = BackingOff("observations", "unavailable", "HTTP 503", 4.0, 1, retry_at=104.0)
+    assert describe(started().after(backoff, 100.0), 100.0, 1, 1).problem == (
+        "Genesys unavailable — retrying in 4 s (attempt 1)"
+    )
+
+
+def test_failures_are_shown_plainly() -> None:
+    message = "permission analytics:conversationAggregate:view is missing for /api/v2/x"
+    status = started().after(PollFailed("aggregates", "permission", message, retry_at=400.0), 100.0)
+    assert describe(status, 100.0, 1, 1).problem == f"{message} — asking again in 5 min"
+    fatal = started().after(PollFailed("connect", "auth", "credentials rejected", fatal=True), 100.0)
+    parts = describe(fatal, 100.0, 1, 1)
+    assert parts.problem == "credentials rejected — restart queuewatch once fixed"
+    assert parts.problem_fatal
+
+
+def test_partial_snapshots_say_which_part_failed() -> None:
+    failure = PartFailure("aggregates", "unavailable", "HTTP 502", ("q1", "q2"))
+    status = PollStatus(label="x", interval=5.0).after(ready(errors=(failure,)), 100.0)
+    assert describe(status, 100.0, 1, 1).problem == "partial data — aggregates failed for 2 queues: HTTP 502"
