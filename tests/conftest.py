@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
+from queuewatch.simulator.scenario import during_business_hours
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +30,11 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
 
 @pytest.fixture(scope="session")
 def centre() -> ContactCentre:
-    """The default scenario, warmed up once for the session (the model is thread-safe)."""
-    return ContactCentre(default_scenario(), seed=7)
+    """The default scenario in business hours, warmed up once for the session (it is thread-safe).
+
+    Placed where it is late morning now, so tests see calls waiting whatever the time of day.
+    """
+    return ContactCentre(during_business_hours(default_scenario()), seed=7)
 
 
 @pytest.fixture
@@ -64,7 +68,8 @@ def source_for():
     made: list[GenesysSource] = []
 
     def make(server: SimulatorServer, secret: str = "secret", **settings: Any) -> GenesysSource:
-        options = {"label": "sim", "connect_timeout": 1.0, "read_timeout": 2.0, **settings}
+        zone = server.centre.scenario.timezone if hasattr(server, "centre") else "UTC"
+        options = {"label": "sim", "connect_timeout": 1.0, "read_timeout": 2.0, "timezone": zone, **settings}
         source = GenesysSource(SourceSettings(base_url=server.base_url, **options), Credentials("id", secret))
         made.append(source)
         return source

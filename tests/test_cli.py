@@ -78,8 +78,6 @@ def test_snapshot_table_shows_names_literally(capsys) -> None:
 
 
 def test_credentials_rejected_exit_3(capsys) -> None:
-    centre = ContactCentre.__new__(ContactCentre)  # placeholder replaced below
-    del centre
     from queuewatch.simulator import default_scenario
 
     with SimulatorServer(

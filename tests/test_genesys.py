@@ -11,6 +11,7 @@ import pytest
 
 from queuewatch.errors import AuthError, BadResponse, PermissionMissing, RateLimited, Unavailable
 from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
+from queuewatch.simulator.scenario import during_business_hours
 
 SECRET = "zz-Distinctive-Secret-4711"
 
@@ -172,7 +173,7 @@ def test_one_failed_batch_is_partial(admin, sim, source_for) -> None:
 
 
 def test_queue_deleted_between_listing_and_querying(admin, source_for) -> None:
-    centre = ContactCentre(default_scenario(), seed=3)
+    centre = ContactCentre(during_business_hours(default_scenario()), seed=3)
     with SimulatorServer(centre, port=0) as server:
         source = source_for(server)
         queues = source.list_queues()

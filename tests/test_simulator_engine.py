@@ -251,10 +251,10 @@ def test_observation_shape(centre: ContactCentre) -> None:
         "OFF_QUEUE", 0
     )
     assert by_metric["oOffQueueUsers"][0]["stats"]["count"] == statuses.get("OFF_QUEUE", 0)
-    assert by_metric["oMemberUsers"][0]["stats"]["count"] == 50
+    assert by_metric["oMemberUsers"][0]["stats"]["count"] == 80
     presence_ids = {v[0] for v in mapping.values()}
     assert {e["qualifier"] for e in by_metric["oUserPresences"]} <= presence_ids
-    assert sum(e["stats"]["count"] for e in by_metric["oUserPresences"]) == 50
+    assert sum(e["stats"]["count"] for e in by_metric["oUserPresences"]) == 80
     voice = reply["results"][1]["data"]
     assert [e["metric"] for e in voice] == ["oWaiting", "oInteracting", "oAlerting"]
     interacting = voice[1]

@@ -6,7 +6,13 @@
 """
 
 from queuewatch.simulator.engine import ContactCentre, SimulatorValidationError
-from queuewatch.simulator.scenario import Scenario, default_scenario, generate_scenario, load_scenario
+from queuewatch.simulator.scenario import (
+    Scenario,
+    default_scenario,
+    during_business_hours,
+    generate_scenario,
+    load_scenario,
+)
 from queuewatch.simulator.server import Faults, SimulatorServer, start_demo
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "SimulatorServer",
     "SimulatorValidationError",
     "default_scenario",
+    "during_business_hours",
     "generate_scenario",
     "load_scenario",
     "start_demo",

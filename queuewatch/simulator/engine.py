@@ -144,16 +144,11 @@ _AGGREGATE_DIMENSIONS = ("queueId", "mediaType", "divisionId")
 #: Abandons quicker than this count as short abandons.
 SHORT_ABANDON_MS = 10_000
 
-# Arrival rate relative to the peak hour, at each local hour 0..24 (linear in between).
+# Arrival rate relative to the peak hour, at each local hour 0..24 (linear in between). Queues are
+# open 07:00-22:00; outside those hours callers hear a closed message and never reach a queue.
 _DAY_PROFILE = (
-    0.008,
-    0.005,
-    0.004,
-    0.004,
-    0.005,
-    0.008,
-    0.02,
-    0.08,
+    *(0.0,) * 7,  # 00:00-06:00
+    0.0,  # 07:00
     0.35,
     0.7,
     0.92,
@@ -168,9 +163,9 @@ _DAY_PROFILE = (
     0.25,
     0.16,
     0.1,
-    0.05,
-    0.02,
-    0.008,
+    0.0,  # 22:00
+    0.0,
+    0.0,
 )
 # Seconds an agent's device rings before answer, per media type.
 _ALERT_S = {
