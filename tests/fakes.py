@@ -219,9 +219,11 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
     await pilot.pause()
 
 
-async def wait_for_snapshot(pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None) -> None:
+async def wait_for_snapshot(
+    pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None, timeout: float = 5.0
+) -> None:
     """Wait until the app has applied a snapshot newer than ``than`` (any, if None)."""
-    await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot is not than)
+    await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot is not than, timeout)
 
 
 def shown(app: QueuewatchApp, queue_id: str, column: str) -> str:

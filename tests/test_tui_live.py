@@ -1,0 +1,274 @@
+"""The dashboard on the real stack: simulator over loopback HTTP, the real SDK, the real poller.
+
+What a supervisor sees when things go right and when they go wrong (the dashboard's half of the
+fault matrix): the table, the filter and sort, a throttle counting down, stale data kept and
+marked, partial data shown as unknown, a missing permission named, and a quick quit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Label
+
+from queuewatch.poller import PollerSettings
+from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, default_scenario
+from queuewatch.thresholds import Thresholds
+from queuewatch.tui.app import QueuewatchApp
+from queuewatch.tui.widgets import QueueTable
+from tests.fakes import wait_for, wait_for_snapshot
+
+LONDON = ZoneInfo("Europe/London")
+FROZEN = datetime(2026, 3, 2, 11, 0, 0, tzinfo=LONDON)
+SIZE = (120, 30)
+
+
+def live_app(
+    server: SimulatorServer,
+    *,
+    frozen: bool = False,
+    interval: float = 5.0,
+    batch_size: int = 100,
+    **options: Any,
+) -> QueuewatchApp:
+    """The dashboard wired to ``server`` exactly as ``queuewatch --region URL`` wires it."""
+    zone = server.centre.scenario.timezone
+
+    def connect() -> Any:
+        from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
+
+        settings = SourceSettings(
+            base_url=server.base_url,
+            label="demo",
+            timezone=zone,
+            batch_size=batch_size,
+            connect_timeout=1.0,
+            read_timeout=1.0,
+        )
+        clock = {"clock": lambda: FROZEN} if frozen else {}
+        return GenesysSource(settings, Credentials("demo", "demo"), **clock)
+
+    if frozen:
+        options.update(clock=lambda: 1000.0, wall_clock=lambda: FROZEN, tz=LONDON)
+    return QueuewatchApp(
+        connect=connect,
+        label="demo",
+        poller_settings=PollerSettings(interval=interval),
+        thresholds=Thresholds(),
+        **options,
+    )
+
+
+@pytest.fixture
+def server(centre: ContactCentre) -> Iterator[SimulatorServer]:
+    with SimulatorServer(centre, port=0) as running:
+        yield running
+
+
+def status(app: QueuewatchApp, part: str) -> str:
+    label = app.query_one(f"#status-{part}", Label)
+    return str(label.content) if label.display else ""
+
+
+def cell(app: QueuewatchApp, queue_id: str, column: str) -> str:
+    return app.query_one(QueueTable).get_cell(queue_id, column).cell.text
+
+
+def name_to_id(app: QueuewatchApp) -> dict[str, str]:
+    assert app.snapshot is not None
+    return {q.name: q.id for q in app.snapshot.queues}
+
+
+# --- the picture --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def frozen_server() -> Iterator[SimulatorServer]:
+    """Seeded, and its clock stopped at 11:00 on a Monday in London: the same picture every run."""
+    centre = ContactCentre(default_scenario(), seed=7, clock=lambda: FROZEN.timestamp())
+    with SimulatorServer(centre, port=0) as running:
+        yield running
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, QueuewatchApp)
+    await wait_for_snapshot(pilot, app, timeout=15)
+    await wait_for(pilot, lambda: app.status.next_poll_at is not None and app.status.rate is not None)
+
+
+def test_main_screen_on_the_simulator(
+    snap_compare: Callable[..., bool], frozen_server: SimulatorServer
+) -> None:
+    assert snap_compare(live_app(frozen_server, frozen=True), terminal_size=(100, 30), run_before=settled)
+
+
+def test_help_screen_on_the_simulator(
+    snap_compare: Callable[..., bool], frozen_server: SimulatorServer
+) -> None:
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(live_app(frozen_server, frozen=True), terminal_size=(100, 30), run_before=open_help)
+
+
+# --- keys on live data ----------------------------------------------------------------------------------
+
+
+async def test_filter_sort_and_cursor_through_live_refreshes(server: SimulatorServer) -> None:
+    app = live_app(server, interval=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        table = app.query_one(QueueTable)
+        total = len(app.snapshot.queues) if app.snapshot else 0
+        await pilot.press("slash", *"care", "enter")
+        shown = [q for q in app.snapshot.queues if "care" in q.name.lower()] if app.snapshot else []
+        assert table.row_count == len(shown) > 1
+        assert status(app, "count") == f"{len(shown)} of {total} queues"
+        assert "[VIP] Sales" not in name_to_id(app) or table.row_count < total
+
+        await pilot.press("s")  # sort by the next column after the default (longest wait)
+        sorted_by = app.sort
+        await pilot.press("down", "down")
+        under_cursor = table.cursor_key
+        for _ in range(2):
+            before = app.snapshot
+            await wait_for_snapshot(pilot, app, than=before, timeout=10)
+            assert app.sort == sorted_by, "the sort survives refreshes"
+            assert table.cursor_key == under_cursor, "the cursor stays on the same queue"
+            assert table.row_count == len(shown), "the filter survives refreshes"
+
+        await pilot.press("slash", "escape")
+        assert table.row_count == total
+        assert status(app, "count") == f"{total} queues"
+
+
+async def test_markup_and_wide_names_render_literally(server: SimulatorServer) -> None:
+    app = live_app(server)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        await pilot.press("slash", *"[vip]", "enter")
+        table = app.query_one(QueueTable)
+        assert table.row_count == 1
+        line = table.render_line(1).text
+        assert "[VIP] Sales" in line
+        await pilot.press("slash", "escape", "slash", *"サポート", "enter")
+        assert table.row_count == 1 and "お客様サポート 🎧" in table.render_line(1).text
+
+
+# --- faults, as the supervisor sees them ---------------------------------------------------------------
+
+
+async def test_throttle_counts_down_and_clears(server: SimulatorServer) -> None:
+    app = live_app(server, interval=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        server.faults.update({"rate_limit_next": 10_000, "retry_after": 3})
+        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"), timeout=5)
+        assert status(app, "problem") in {
+            f"rate limited — retrying in {s} s (attempt {a})" for s in (1, 2, 3) for a in (1, 2)
+        }
+        server.faults.reset()
+        before = app.snapshot
+        await wait_for_snapshot(pilot, app, than=before, timeout=6)
+        assert status(app, "problem") == ""
+
+
+async def test_outage_keeps_the_last_numbers_marked_stale_then_recovers(server: SimulatorServer) -> None:
+    app = live_app(server, interval=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        good = app.snapshot
+        assert good is not None
+        some = good.queues[0]
+        shown = cell(app, some.id, "waiting")
+        server.faults.update({"fail_rate": 1.0, "fail_status": 503})
+        await wait_for(pilot, lambda: status(app, "problem").startswith("Genesys unavailable"), timeout=5)
+        await wait_for(pilot, lambda: app.query_one("#status-stale").display, timeout=5)
+        assert app.snapshot is good, "the last good numbers stay"
+        assert cell(app, some.id, "waiting") == shown != "–"
+        server.faults.reset()
+        outage_over = time.monotonic()
+        await wait_for_snapshot(pilot, app, than=good, timeout=5)
+        assert time.monotonic() - outage_over <= 1 + 1.5, "back within about one interval"
+        assert not app.query_one("#status-stale").display
+        assert status(app, "problem") == ""
+
+
+async def test_permission_missing_on_aggregates_names_it(server: SimulatorServer) -> None:
+    server.faults.update({"deny": ["analytics:conversationAggregate:view"]})
+    app = live_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        problem = status(app, "problem")
+        assert "analytics:conversationAggregate:view" in problem and "role" in problem
+        any_queue = app.snapshot.queues[0].id if app.snapshot else ""
+        assert cell(app, any_queue, "offered") == "–", "today's figures are unknown, not zero"
+        assert cell(app, any_queue, "waiting") != "–", "live figures still come"
+
+
+async def test_one_failed_batch_shows_its_queues_as_unknown(server: SimulatorServer) -> None:
+    app = live_app(server, batch_size=10, interval=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        server.faults.update(
+            {"fail_rate": 1.0, "fail_status": 502, "remaining": 1, "paths": ("/observations",)}
+        )
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before, timeout=10)
+        assert "partial data — observations failed for 10 queues" in status(app, "problem")
+        assert app.snapshot is not None
+        unknown = [q for q in app.snapshot.queues if q.waiting is None]
+        assert len(unknown) == 10
+        assert all(cell(app, q.id, "waiting") == "–" for q in unknown)
+
+
+async def test_revoked_credentials_keep_the_dashboard_up(server: SimulatorServer) -> None:
+    app = live_app(server, interval=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        rows = app.query_one(QueueTable).row_count
+        server.accept_logins(False)
+        server.revoke_tokens()
+        await wait_for(
+            pilot, lambda: "rejected the OAuth client credentials" in status(app, "problem"), timeout=5
+        )
+        assert "asking again in" in status(app, "problem")
+        assert app.query_one(QueueTable).row_count == rows, "the last picture stays on screen"
+        await wait_for(pilot, lambda: app.query_one("#status-stale").display, timeout=5)
+        server.accept_logins(True)
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before, timeout=5)
+        assert status(app, "problem") == ""
+
+
+async def test_quit_during_a_backoff_is_prompt(server: SimulatorServer) -> None:
+    app = live_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        server.faults.update({"rate_limit_next": 10_000, "retry_after": 60})
+        await pilot.press("r")
+        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"), timeout=5)
+        started = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - started < 1.0
+
+
+async def test_an_org_with_no_queues() -> None:
+    empty = ContactCentre(Scenario(name="empty", timezone="UTC", queues=()), seed=1)
+    with SimulatorServer(empty, port=0) as server:
+        app = live_app(server)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_snapshot(pilot, app, timeout=15)
+            assert app.query_one(QueueTable).row_count == 0
+            assert status(app, "count") == "0 queues"
+            assert status(app, "problem") == ""
