@@ -359,8 +359,7 @@ async def test_breach_styles_come_from_the_theme(source: FakeSource) -> None:
         cell = table.get_cell("q-support", "waiting")
 
         def critical_style() -> Any:
-            spans = [span for span in cell.__rich__().spans if span.style]
-            return spans[0].style
+            return table.cell_segment(cell.cell, 10).style
 
         dark = critical_style()
         assert dark.color is not None and dark.bold

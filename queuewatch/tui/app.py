@@ -28,7 +28,7 @@ from queuewatch.poller import Poller, PollerEvent, PollerSettings
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.messages import PollerReported, SnapshotReceived, to_message
-from queuewatch.tui.present import DEFAULT_SORT, Sort, View, build_view
+from queuewatch.tui.present import DEFAULT_SORT, RowMaker, Sort, View, build_view
 from queuewatch.tui.screens import HelpScreen, help_sections
 from queuewatch.tui.status import PollStatus, describe
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar
@@ -90,6 +90,7 @@ class QueuewatchApp(App[None]):
             self.theme = theme
         self._on_event = on_event
         self.thresholds = thresholds
+        self._rows = RowMaker(thresholds)
         self.snapshot: Snapshot | None = None
         """The latest snapshot applied to the table (None until the first arrives)."""
         self.sort = DEFAULT_SORT
@@ -154,7 +155,7 @@ class QueuewatchApp(App[None]):
 
     def _show_queues(self) -> None:
         queues = self.snapshot.queues if self.snapshot is not None else ()
-        self._view = build_view(queues, self.thresholds, self.filter, self.sort)
+        self._view = build_view(queues, self._rows, self.filter, self.sort)
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view.queues)
         self._show_status()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from rich.cells import cell_len, set_cell_size
@@ -110,8 +110,10 @@ def sort_key(value: SortValue, descending: bool = False) -> tuple[bool, Any]:
     """Sort key of one value: unknown values last whichever the direction; names case-insensitive."""
     if value is None:
         return (True, 0)
-    key = value.casefold() if isinstance(value, str) else value
-    return (False, _Descending(key) if descending else key)
+    if isinstance(value, str):
+        key = value.casefold()
+        return (False, _Descending(key) if descending else key)
+    return (False, -value if descending else value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +144,12 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A queue's row: keyed by queue id, one cell per column key."""
+    """A queue's row: keyed by queue id, one cell per column key, and each cell's width in cells."""
 
     key: str
     cells: Mapping[str, Cell]
     level: Level = Level.OK
+    widths: Mapping[str, int] = field(default_factory=dict)
 
 
 def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
@@ -176,7 +179,31 @@ def make_row(stats: QueueStats, thresholds: Thresholds) -> Row:
     cells = {"name": Cell(stats.name, stats.name, row_level, justify="left")}
     for key, (text, value) in _numbers(stats).items():
         cells[key] = Cell(text, value, levels.get(key, Level.OK))
-    return Row(key=stats.id, cells=cells, level=row_level)
+    widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
+    return Row(key=stats.id, cells=cells, level=row_level, widths=widths)
+
+
+class RowMaker:
+    """``make_row`` with a memory: a queue whose figures did not change keeps its row.
+
+    Between two polls most queues of a large org do not change, so a refresh classifies and
+    formats only the ones that did. It forgets queues that are no longer asked for.
+    """
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self._made: dict[str, tuple[QueueStats, Row]] = {}
+
+    def rows(self, queues: Iterable[QueueStats]) -> list[Row]:
+        made: dict[str, tuple[QueueStats, Row]] = {}
+        rows = []
+        for stats in queues:
+            known = self._made.get(stats.id)
+            row = known[1] if known is not None and known[0] == stats else make_row(stats, self.thresholds)
+            made[stats.id] = (stats, row)
+            rows.append(row)
+        self._made = made
+        return rows
 
 
 # --- filter and sort ---------------------------------------------------------------------------------
@@ -240,11 +267,20 @@ class View:
         return len(self.rows)
 
 
-def build_view(queues: Sequence[QueueStats], thresholds: Thresholds, pattern: str, sort: Sort) -> View:
-    """Filter, classify and sort: the single way from statistics to what the table shows."""
+def build_view(
+    queues: Sequence[QueueStats],
+    thresholds: Thresholds | RowMaker,
+    pattern: str,
+    sort: Sort,
+) -> View:
+    """Filter, classify and sort: the single way from statistics to what the table shows.
+
+    Pass a ``RowMaker`` rather than bare thresholds to reuse the rows of unchanged queues.
+    """
     keep = name_matcher(pattern)
     visible = tuple(q for q in queues if keep(q.name))
-    rows = sort_rows((make_row(q, thresholds) for q in visible), sort)
+    maker = thresholds if isinstance(thresholds, RowMaker) else RowMaker(thresholds)
+    rows = sort_rows(maker.rows(visible), sort)
     return View(rows=tuple(rows), queues=visible, total=len(queues))
 
 

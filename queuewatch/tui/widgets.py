@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -61,8 +64,14 @@ class TableCell:
     def __lt__(self, other: TableCell) -> bool:
         return self.cell < other.cell
 
-    def __rich__(self) -> Text:
-        return self._table.render_cell(self.cell)
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # One ready-made segment of exactly the cell's width: no wrapping or cropping work for
+        # Rich, which matters when hundreds of cells are redrawn on every refresh.
+        yield self._table.cell_segment(self.cell, options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = cell_len(self._table.cell_segment(self.cell, 0).text)
+        return Measurement(width, width)
 
 
 class QueueTable(DataTable[TableCell]):
@@ -95,12 +104,19 @@ class QueueTable(DataTable[TableCell]):
             self._styles[level] = style
         return self._styles[level]
 
-    def render_cell(self, cell: Cell) -> Text:
-        """A cell as drawn: a one-space gap, the marked text styled by level, names cut to fit."""
+    def cell_segment(self, cell: Cell, width: int) -> Segment:
+        """A cell as one segment ``width`` cells wide (0: as wide as it needs): a one-space gap,
+        then the marked text, right-aligned for figures; names are cut in the middle to fit."""
         style = self._level_style(cell.level)
         if cell.justify == "right":
-            return Text.assemble(" ", cell.to_text(style), justify="right", no_wrap=True, end="")
-        return Text.assemble(" ", (fit_middle(cell.shown, self._name_width - 1), style), no_wrap=True, end="")
+            text = f" {cell.shown}"
+            size = cell_len(text)
+            if width and size > width:
+                return Segment(set_cell_size(text, width), style)
+            return Segment(" " * max(0, width - size) + text, style)
+        name = fit_middle(cell.shown, min(width or self._name_width, self._name_width) - 1)
+        text = f" {name}"
+        return Segment(set_cell_size(text, width) if width else text, style)
 
     def notify_style_update(self) -> None:
         self._styles.clear()
@@ -122,21 +138,27 @@ class QueueTable(DataTable[TableCell]):
         return None if row_key.value is None else str(row_key.value)
 
     def sync(self, rows: Sequence[Row], sort: Sort) -> None:
-        """Show ``rows``: remove those that left, add those that came, update changed cells, sort.
+        """Show ``rows`` (already in order): remove those that left, add those that came, update
+        changed cells, sort if the order changed.
 
-        The cursor stays on the same queue and the scroll position is kept.
+        The cursor stays on the same queue and the scroll position is kept. Column widths are
+        worked out here, once, from the rows' known cell widths: ``update_cell(update_width=True)``
+        would measure a whole column again for every narrower cell, which at thousands of rows
+        costs seconds.
         """
         under_cursor = self.cursor_key
         self._hold_scroll = True
         self._set_sort(sort)
-        self._fit_name_column(rows)
         wanted = {row.key: row for row in rows}
         for key in [key for key in self._rows if key not in wanted]:
             self.remove_row(key)
             del self._rows[key]
         for row in rows:
             self._put(row)
-        self.sort(sort.column, "name", key=lambda cells: row_sort_key(cells[0].cell, cells[1].cell, sort))
+        self._fit_widths(rows)
+        order = [row.key for row in rows]
+        if self.row_keys != order:
+            self.sort(sort.column, "name", key=lambda cells: row_sort_key(cells[0].cell, cells[1].cell, sort))
         if under_cursor in self._rows:
             self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
 
@@ -162,41 +184,52 @@ class QueueTable(DataTable[TableCell]):
             cells = [TableCell(row.cells[key], self) for key in COLUMN_KEYS]
             self.add_row(*cells, key=row.key)
             return
+        if old is row:
+            return
         for key in COLUMN_KEYS:
             if old.cells[key] != row.cells[key]:
-                self.update_cell(row.key, key, TableCell(row.cells[key], self), update_width=True)
+                self.update_cell(row.key, key, TableCell(row.cells[key], self))
 
     def _set_sort(self, sort: Sort) -> None:
         if sort == self._sort:
             return
         changed = {self._sort.column, sort.column}
         self._sort = sort
-        first = self.ordered_rows[0].key if self.row_count else None
         for column in COLUMNS:
             if column.key in changed:
                 self.columns[ColumnKey(column.key)].label = self._label(column)
-                if first is not None:
-                    # Measure the column again: its label grew or shrank by the sort mark.
-                    self.update_cell(first, column.key, self.get_cell(first, column.key), update_width=True)
 
     # --- fitting the width ---------------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit_name_column(list(self._rows.values()))
+        self._fit_widths(list(self._rows.values()))
 
-    def _fit_name_column(self, rows: Sequence[Row]) -> None:
-        """Give the queue name whatever room the figures leave (within bounds), then re-measure it."""
-        widths = {column.key: cell_len(self._label(column).plain) for column in COLUMNS if column.numeric}
+    def _fit_widths(self, rows: Sequence[Row]) -> None:
+        """Size every column to its widest label or cell (plus the one-space gap).
+
+        The queue name gets whatever room the figures leave, within bounds; longer names are cut.
+        """
+        widths = {column.key: cell_len(self._label(column).plain) for column in COLUMNS}
         for row in rows:
-            for key, width in widths.items():
-                widths[key] = max(width, 1 + cell_len(row.cells[key].shown))
-        room = self.scrollable_content_region.width - sum(widths.values())
-        width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, room))
-        if width == self._name_width:
-            return
-        self._name_width = width
-        for key in self._rows:
-            self.update_cell(key, "name", self.get_cell(key, "name"), update_width=True)
+            for key, width in row.widths.items():
+                if width + 1 > widths[key]:
+                    widths[key] = width + 1
+        room = self.scrollable_content_region.width - sum(w for k, w in widths.items() if k != "name")
+        name_width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, room))
+        if name_width != self._name_width:
+            self._name_width = name_width
+            self.refresh()
+        widths["name"] = min(widths["name"], name_width)
+        changed = False
+        for key, width in widths.items():
+            column = self.columns[ColumnKey(key)]
+            if column.content_width != width:
+                column.content_width = width
+                changed = True
+        if changed:
+            # DataTable recomputes its virtual size from the column widths on its next idle.
+            self._require_update_dimensions = True
+            self.refresh()
 
 
 class TotalsBar(Static):
