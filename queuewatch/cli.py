@@ -23,6 +23,8 @@ from queuewatch.config import Settings, build_settings, default_config_path
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
     BackingOff,
+    Connected,
+    Connecting,
     Poller,
     PollerEvent,
     PollerSettings,
@@ -156,7 +158,11 @@ def _open_log(path: str) -> None:
 
 
 def log_event(event: PollerEvent) -> None:
-    if isinstance(event, BackingOff):
+    if isinstance(event, Connecting):
+        log.info("connecting")
+    elif isinstance(event, Connected):
+        log.info("connected to %s", event.label)
+    elif isinstance(event, BackingOff):
         log.warning("%s: %s; retry %d in %.1f s", event.part, event.message, event.attempt, event.delay)
     elif isinstance(event, PollFailed):
         log.error("%s: %s", event.part, event.message)
