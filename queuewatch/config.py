@@ -288,7 +288,9 @@ EXAMPLE_CONFIG = """\
 # waiting_critical = 15
 # abandon_rate_warn = 0.05      # 0-1
 # abandon_rate_critical = 0.10
-# service_level_margin = 0.2    # critical when this far below the queue's target
+# service_level_target = 0.8    # used when a queue has no target of its own
+# service_level_margin = 0.2    # critical when this far below the target
+# no_agents_critical = true     # waiting with nobody available is critical
 
 # Overrides by queue name (glob, case-insensitive); the first match wins, per setting.
 # [[thresholds.queue]]

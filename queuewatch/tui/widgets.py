@@ -267,8 +267,15 @@ class StatusBar(Vertical):
         self.query_one("#status-problem").set_class(parts.problem_fatal, "-fatal")
 
     def _set(self, selector: str, text: str) -> None:
+        """Show ``text``; re-lay out the screen only when its width changed.
+
+        The bar is redrawn every second for its countdowns; a layout pass each time would make
+        the whole screen render again, which is most of an idle dashboard's CPU.
+        """
         label = self.query_one(selector, Label)
-        label.update(Content(text))
+        old = str(label.content)
+        if text != old:
+            label.update(Content(text), layout=cell_len(text) != cell_len(old))
         label.display = bool(text)
 
 

@@ -1,0 +1,57 @@
+"""`queuewatch doctor`: a checklist against the simulator, and an exit code that tells."""
+
+from __future__ import annotations
+
+import pytest
+
+from queuewatch.cli import main
+from queuewatch.simulator import ContactCentre, SimulatorServer
+
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "zz-Doctor-Secret-99"}
+
+
+def doctor(capsys: pytest.CaptureFixture[str], server: SimulatorServer, env: dict[str, str] = CREDS):
+    code = main(["doctor", "--region", server.base_url], env=env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_everything_in_place(capsys, sim: SimulatorServer) -> None:
+    code, out, _ = doctor(capsys, sim)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("✓ region 127.0.0.1")
+    for permission in (
+        "routing:queue:view",
+        "analytics:queueObservation:view",
+        "analytics:conversationAggregate:view",
+    ):
+        assert f"✓ {permission}" in lines
+    assert "· request allowance 300 per minute" in out
+    assert "✓ 40 queues visible" in lines
+    assert lines[-1] == "all checks passed"
+
+
+def test_a_missing_permission_says_what_to_add(capsys, sim: SimulatorServer) -> None:
+    sim.faults.update({"deny": ["analytics:conversationAggregate:view"]})
+    code, out, _ = doctor(capsys, sim)
+    assert code == 3
+    assert "✗ analytics:conversationAggregate:view: missing — add it to a role of the OAuth client" in out
+    assert "✓ analytics:queueObservation:view" in out
+    assert out.splitlines()[-1] == "some checks failed"
+
+
+def test_rejected_credentials(capsys, centre: ContactCentre) -> None:
+    with SimulatorServer(centre, port=0, client_id="id", client_secret="other") as server:
+        code, out, err = doctor(capsys, server)
+    assert code == 3
+    assert "✗ Genesys Cloud at" in out and "rejected the OAuth client credentials" in out
+    assert CREDS["GENESYSCLOUD_OAUTHCLIENT_SECRET"] not in out + err
+
+
+def test_unreachable(capsys) -> None:
+    class Gone:
+        base_url = "http://127.0.0.1:9"
+
+    code, out, _ = doctor(capsys, Gone())  # type: ignore[arg-type]
+    assert code == 4 and "✗ cannot reach 127.0.0.1:9" in out
