@@ -175,14 +175,13 @@ def log_event(event: PollerEvent) -> None:
 
 
 def run_dashboard(settings: Settings) -> int:
-    from queuewatch.thresholds import thresholds_from_config
     from queuewatch.tui.app import QueuewatchApp
 
     app = QueuewatchApp(
         connect=make_connect(settings),
         label=settings.region_label,
         poller_settings=PollerSettings(interval=settings.interval),
-        thresholds=thresholds_from_config(dict(settings.thresholds)),
+        thresholds=settings.thresholds,
         initial_filter=settings.filter,
         on_event=log_event,
         theme=settings.theme,

@@ -38,6 +38,7 @@ import platformdirs
 
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
+from queuewatch.thresholds import Thresholds, thresholds_from_config
 
 ID_VARS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYS_CLIENT_ID")
 SECRET_VARS = ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_SECRET")
@@ -96,8 +97,8 @@ class Settings:
     concurrency: int = 4
     timeout: float = 15.0
     theme: str | None = None
-    thresholds: Mapping[str, Any] = field(default_factory=dict)
-    """The raw ``[thresholds]`` table, checked by ``queuewatch.thresholds``."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
     config_path: Path | None = None
     seed: int = 7
     """Demo simulator seed."""
@@ -169,6 +170,17 @@ def load_file(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
     return data, text
 
 
+def _thresholds(data: Mapping[str, Any], text: str, where: str) -> Thresholds:
+    table = data.get("thresholds")
+    if table is None:
+        return Thresholds()
+    try:
+        return thresholds_from_config(table)
+    except ConfigError as error:
+        key = error.message.split(" ", 1)[0].rsplit(".", 1)[-1]
+        raise ConfigError(f"{where}{_line_of(text, key)}: {error.message}") from None
+
+
 def _env_first(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
     for name in names:
         if name in env:
@@ -224,7 +236,7 @@ def build_settings(
         "queues": pick("queues")[0],
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
         "theme": theme,
-        "thresholds": data.get("thresholds", {}),
+        "thresholds": _thresholds(data, text, where),
         "config_path": path if data else None,
         "seed": int(flags.get("seed") or 7),
     }

@@ -65,6 +65,12 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
         ({"region": "us-east-1"}, CREDS, "interval = [\n", "line"),
         ({"region": "us-east-1"}, CREDS, 'client_secret = "x"\n', "does not belong in a file"),
         ({"region": "us-east-1"}, CREDS, 'timezone = "Mars/Olympus"\n', "unknown time zone"),
+        (
+            {"region": "us-east-1"},
+            CREDS,
+            "[thresholds]\n\nwaiting_warn = 'lots'\n",
+            "line 3): thresholds.waiting_warn",
+        ),
     ],
 )
 def test_bad_input_is_one_line(
@@ -80,3 +86,16 @@ def test_missing_explicit_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_file(tmp_path / "nope.toml", required=True)
     assert load_file(tmp_path / "nope.toml", required=False) == ({}, "")
+
+
+def test_the_example_config_is_valid_once_uncommented(tmp_path: Path) -> None:
+    from queuewatch.config import EXAMPLE_CONFIG
+
+    lines = []
+    for line in EXAMPLE_CONFIG.splitlines():
+        body = line[2:] if line.startswith("# ") and ("=" in line or line.startswith("# [")) else line
+        lines.append(body.split("#", 1)[0].rstrip())
+    s = settings(tmp_path, {}, CREDS, "\n".join(lines))
+    assert s.base_url == "https://api.mypurecloud.ie" and s.timezone == "Europe/London"
+    assert s.thresholds.for_queue("Gold VIP line").longest_wait_warn == 20
+    assert s.thresholds.for_queue("Billing").longest_wait_warn == 60
