@@ -2,7 +2,9 @@
 
 Runs the real poller and the real Genesys source against the simulator at an accelerated cadence
 (a few milliseconds between polls) while a fault thread throws 5xx, dropped connections, malformed
-JSON, slow replies, 429 bursts and token revocations at it. Prints the figures.
+JSON, slow replies, 429 bursts and token revocations at it. The simulator runs in a process of its
+own (driven through its admin endpoint), so threads, files and memory are queuewatch's alone.
+Prints the figures.
 
     python bench/soak.py [--polls 2000]
 
@@ -14,15 +16,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
 from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReady
-from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
 
 
 def rss_kb() -> int:
@@ -65,26 +71,62 @@ class SoakResult:
         return self.samples[-1]
 
 
-def _inject_faults(server: SimulatorServer, stop: threading.Event, seed: int) -> None:
+def _admin(base_url: str, path: str, body: dict[str, object] | None = None) -> None:
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        reply.read()
+
+
+def _inject_faults(base_url: str, stop: threading.Event, seed: int) -> None:
     """Every few tens of milliseconds, set one random fault for the next few requests."""
     rng = random.Random(seed)
-    faults = server.faults
     while not stop.wait(0.05):
         roll = rng.random()
         if roll < 0.3:
-            faults.update({"fail_rate": 1.0, "fail_status": rng.choice([500, 502, 503, 504]), "remaining": 2})
+            faults: dict[str, object] = {"fail_rate": 1.0, "fail_status": rng.choice([500, 502, 503, 504])}
+            _admin(base_url, "/admin/faults", {**faults, "remaining": 2})
         elif roll < 0.4:
-            faults.update({"drop_rate": 1.0, "remaining": 1})
+            _admin(base_url, "/admin/faults", {"drop_rate": 1.0, "remaining": 1})
         elif roll < 0.5:
-            faults.update({"malformed_rate": 1.0, "remaining": 1})
+            _admin(base_url, "/admin/faults", {"malformed_rate": 1.0, "remaining": 1})
         elif roll < 0.55:
-            faults.update({"hang_s": 0.4, "remaining": 1})
+            _admin(base_url, "/admin/faults", {"hang_s": 0.4, "remaining": 1})
         elif roll < 0.7:
-            faults.update({"rate_limit_next": 3, "retry_after": None})
+            _admin(base_url, "/admin/faults", {"rate_limit_next": 3, "retry_after": None})
         elif roll < 0.75:
-            server.revoke_tokens()
+            _admin(base_url, "/admin/revoke-tokens")
         else:
-            faults.reset()
+            _admin(base_url, "/admin/reset")
+
+
+def _start_simulator(seed: int) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "queuewatch",
+            "simulate",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--rate-limit",
+            str(10**9),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "queuewatch simulator serving http://127.0.0.1:PORT ..."
+    return process, f"http://127.0.0.1:{port}"
 
 
 def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
@@ -95,12 +137,11 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
         result.unhandled.append(f"{args.exc_type.__name__}: {args.exc_value}")
 
     threading.excepthook = record_unhandled
-    centre = ContactCentre(default_scenario(), seed=seed)
-    server = SimulatorServer(centre, port=0, rate_limit=10**9).start()
+    simulator, base_url = _start_simulator(seed)
     stop_faults = threading.Event()
     done = threading.Event()
     settings = SourceSettings(
-        base_url=server.base_url,
+        base_url=base_url,
         label="soak",
         batch_size=10,
         concurrency=4,
@@ -138,7 +179,7 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
             assumed_allowance=10**9,
         ),
     )
-    faults = threading.Thread(target=_inject_faults, args=(server, stop_faults, seed), daemon=True)
+    faults = threading.Thread(target=_inject_faults, args=(base_url, stop_faults, seed), daemon=True)
     started = time.monotonic()
     thread = threading.Thread(target=poller.run, name="soak-poller")
     thread.start()
@@ -150,7 +191,8 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
         thread.join(5)
         stop_faults.set()
         faults.join(5)
-        server.stop()
+        simulator.terminate()
+        simulator.wait(10)
         threading.excepthook = previous_hook
     result.seconds = time.monotonic() - started
     return result

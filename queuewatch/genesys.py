@@ -182,7 +182,8 @@ class GenesysSource:
         self._token_lock = threading.Lock()
         self._rate_lock = threading.Lock()
         self._rate = RateStatus()
-        self._recent: deque[float] = deque()
+        # Requests made, per whole second of time.monotonic(), for the last minute: at most 61 entries.
+        self._recent: deque[list[int]] = deque()
         self._raw = threading.local()
         self._client = self._make_client(settings)
         self._routing = sdk.RoutingApi(self._client)
@@ -246,16 +247,25 @@ class GenesysSource:
     def rate_status(self) -> RateStatus:
         now = time.monotonic()
         with self._rate_lock:
-            while self._recent and self._recent[0] < now - 60:
-                self._recent.popleft()
-            return RateStatus(self._rate.count, self._rate.allowed, self._rate.reset_s, len(self._recent))
+            self._forget_before(int(now) - 60)
+            last_minute = sum(count for _, count in self._recent)
+            return RateStatus(self._rate.count, self._rate.allowed, self._rate.reset_s, last_minute)
 
     def cost(self, queues: int) -> int:
         return max(1, math.ceil(queues / max(1, self.settings.batch_size)))
 
     def _count_request(self) -> None:
         with self._rate_lock:
-            self._recent.append(time.monotonic())
+            second = int(time.monotonic())
+            if self._recent and self._recent[-1][0] == second:
+                self._recent[-1][1] += 1
+            else:
+                self._recent.append([second, 1])
+                self._forget_before(second - 60)
+
+    def _forget_before(self, second: int) -> None:
+        while self._recent and self._recent[0][0] < second:
+            self._recent.popleft()
 
     # --- errors -------------------------------------------------------------------------------------
 
