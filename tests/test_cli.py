@@ -129,3 +129,37 @@ def test_config_path_and_init(capsys, tmp_path) -> None:
     assert code == 2 and "already exists" in err
     code, out, err = run_main(capsys, "snapshot", "--demo", "--format", "json")
     assert code == 0, "the example config is valid as written"
+
+
+def test_snapshot_watch_streams_one_json_line_per_poll() -> None:
+    import signal
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "QUEUEWATCH"))}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "queuewatch",
+            "snapshot",
+            "--demo",
+            "--watch",
+            "--format",
+            "ndjson",
+            "--interval",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+    polls = [json.loads(line) for line in lines]
+    assert all(len(p["queues"]) == 40 for p in polls)
+    assert len({p["taken_at"] for p in polls}) == 3, "one line per poll"
+    assert process.returncode == 0 and "Traceback" not in err
