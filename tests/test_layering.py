@@ -1,0 +1,58 @@
+"""Where each kind of code may live: the pure core never pulls in the UI, and only the Genesys
+adapter imports the SDK. Checked on what a fresh interpreter really loads, not on the source."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import queuewatch
+
+PACKAGE = Path(queuewatch.__file__).parent
+PURE = [
+    "model",
+    "thresholds",
+    "poller",
+    "config",
+    "source",
+    "names",
+    "formatting",
+    "regions",
+    "errors",
+    "genesys",
+]
+
+
+def loaded_after_import(module: str) -> set[str]:
+    code = f"import sys, queuewatch.{module}; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_the_core_loads_neither_textual_nor_rich(module: str) -> None:
+    loaded = loaded_after_import(module)
+    assert not {name for name in loaded if name.split(".")[0] in {"textual", "rich"}}
+
+
+def test_the_ui_does_not_load_the_sdk() -> None:
+    loaded = loaded_after_import("tui.app")
+    assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
+
+
+def test_only_the_adapter_imports_the_sdk() -> None:
+    importers = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(name.split(".")[0] == "PureCloudPlatformClientV2" for name in names):
+                importers.add(path.relative_to(PACKAGE).as_posix())
+    assert importers == {"genesys.py"}
