@@ -163,3 +163,51 @@ def test_snapshot_watch_streams_one_json_line_per_poll() -> None:
     assert all(len(p["queues"]) == 40 for p in polls)
     assert len({p["taken_at"] for p in polls}) == 3, "one line per poll"
     assert process.returncode == 0 and "Traceback" not in err
+
+
+# --- the fault matrix, for the one-shot snapshot ------------------------------------------------------
+
+SIM_CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "secret"}
+
+
+def snapshot_of(capsys, server: SimulatorServer, *extra: str) -> tuple[int, dict | None, str]:
+    zone = server.centre.scenario.timezone
+    argv = ["snapshot", "--region", server.base_url, "--format", "json", "--timezone", zone, *extra]
+    code, out, err = run_main(capsys, *argv, env=SIM_CREDS)
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def test_snapshot_with_a_permission_missing_is_partial(capsys, sim: SimulatorServer) -> None:
+    sim.faults.update({"deny": ["analytics:conversationAggregate:view"]})
+    code, data, err = snapshot_of(capsys, sim)
+    assert code == 0 and data is not None
+    assert data["partial"] is True and data["errors"][0]["kind"] == "permission"
+    assert all(q["today"]["offered"] is None for q in data["queues"]), "unknown, never zero"
+    assert all(q["waiting"] is not None for q in data["queues"])
+    assert "analytics:conversationAggregate:view" in err and len(err.strip().splitlines()) == 1
+
+
+def test_snapshot_with_one_batch_failing_is_partial(capsys, sim: SimulatorServer) -> None:
+    sim.faults.update({"fail_rate": 1.0, "fail_status": 502, "remaining": 1, "paths": ("/observations",)})
+    code, data, _ = snapshot_of(capsys, sim, "--batch-size", "10")
+    assert code == 0 and data is not None
+    failed = set(data["errors"][0]["queue_ids"])
+    assert len(failed) == 10
+    assert all((q["waiting"] is None) == (q["id"] in failed) for q in data["queues"])
+
+
+def test_snapshot_waits_out_a_throttle(capsys, sim: SimulatorServer) -> None:
+    sim.faults.update({"rate_limit_next": 2, "retry_after": 1})
+    started = time.monotonic()
+    code, data, err = snapshot_of(capsys, sim)
+    assert code == 0 and data is not None and not data["errors"]
+    assert time.monotonic() - started >= 1.0, "Retry-After is honoured"
+    assert "rate limited" in err
+
+
+def test_snapshot_gives_up_on_an_outage_with_exit_4(capsys, sim: SimulatorServer) -> None:
+    sim.faults.update({"fail_rate": 1.0, "fail_status": 503})
+    code, data, err = snapshot_of(capsys, sim, "--interval", "1")
+    assert code == 4 and data is None
+    assert err.strip().splitlines()[-1].startswith("queuewatch: Genesys Cloud at ")
+    assert "Traceback" not in err
