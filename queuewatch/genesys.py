@@ -377,7 +377,7 @@ class GenesysSource:
         batches = [ids[i : i + size] for i in range(0, len(ids), size)]
         if not batches:
             return PartResult()
-        outcomes = self._gather_outcomes([lambda b=b: query(b) for b in batches])  # type: ignore[misc]
+        outcomes = self._gather_outcomes([functools.partial(query, batch) for batch in batches])
         values: dict[str, R] = {}
         failures: list[BatchFailure] = []
         for batch, outcome in zip(batches, outcomes, strict=True):

@@ -141,6 +141,15 @@ class _Stopped(Exception):
     """Raised inside a backoff sleep when the poller is asked to stop."""
 
 
+class _CallFailed(Exception):
+    """A call gave up (not retryable, or out of attempts): which part, and the error."""
+
+    def __init__(self, part: str, error: SourceError) -> None:
+        super().__init__(error.message)
+        self.part = part
+        self.error = error
+
+
 class _wait_backoff(wait_base):
     """How long to wait before trying a failed call again.
 
@@ -305,7 +314,8 @@ class Poller:
         while not self._stopping.is_set():
             try:
                 return self._with_retries("connect", self._connect)
-            except SourceError as error:
+            except _CallFailed as failed:
+                error = failed.error
                 retry_at = None if once else self._clock() + self.settings.blocked_retry
                 self._emit(PollFailed("connect", error.kind, error.message, fatal=once, retry_at=retry_at))
             except ConfigError as error:
@@ -337,10 +347,9 @@ class Poller:
             taken_at = self._wall()
             if now >= state.today_due:
                 self._fetch_today(source, queues)
-        except SourceError as error:
-            part = getattr(error, "_part", "observations")
+        except _CallFailed as failed:
             retry_at = self._clock() + max(self.settings.blocked_retry, self._interval)
-            self._emit(PollFailed(part, error.kind, error.message, retry_at=retry_at))
+            self._emit(PollFailed(failed.part, failed.error.kind, failed.error.message, retry_at=retry_at))
             return retry_at
         except ConfigError as error:
             self._emit(PollFailed("config", "config", error.message, fatal=True))
@@ -375,7 +384,10 @@ class Poller:
         state.today_due = self._clock() + self.settings.today_every * self._stretch
         try:
             today = self._with_retries("aggregates", lambda: source.today(queues))
-        except PermissionMissing as error:
+        except _CallFailed as failed:
+            if not isinstance(failed.error, PermissionMissing):
+                raise
+            error = failed.error
             # Live figures still work: show them, say what is missing, ask again much later.
             state.today_due = self._clock() + self.settings.blocked_retry
             state.today, state.today_at, state.today_failed = None, None, frozenset()
@@ -416,8 +428,7 @@ class Poller:
         except _Stopped:
             return None
         except SourceError as error:
-            error._part = part  # type: ignore[attr-defined]
-            raise
+            raise _CallFailed(part, error) from error
 
     def _backoff_sleep(self, seconds: float) -> None:
         deadline = self._clock() + seconds
