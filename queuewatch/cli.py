@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="queuewatch", description="Live Genesys Cloud queue dashboard.")
     parser.add_argument("--version", action="version", version=f"queuewatch {__version__}")
     _source_options(parser)
+    parser.add_argument(
+        "--bell",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="ring the terminal bell when a queue becomes critical",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
@@ -185,6 +191,7 @@ def run_dashboard(settings: Settings) -> int:
         initial_filter=settings.filter,
         on_event=log_event,
         theme=settings.theme,
+        bell=settings.bell,
     )
     app.run()
     return app.return_code or EXIT_OK

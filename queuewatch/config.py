@@ -13,6 +13,7 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
     concurrency = 4                 # analytics queries in flight at once
     timeout = 15                    # seconds to wait for a reply
     theme = "textual-dark"          # any Textual theme name
+    bell = false                    # ring the terminal bell when a queue becomes critical
 
     [thresholds]                    # see queuewatch.thresholds
     longest_wait_warn = 60
@@ -56,6 +57,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "concurrency": int,
     "timeout": (int, float),
     "theme": str,
+    "bell": bool,
     "thresholds": dict,
 }
 
@@ -97,6 +99,8 @@ class Settings:
     concurrency: int = 4
     timeout: float = 15.0
     theme: str | None = None
+    bell: bool = False
+    """Ring the terminal bell when a queue becomes critical."""
     thresholds: Thresholds = field(default_factory=Thresholds)
     """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
     config_path: Path | None = None
@@ -163,7 +167,10 @@ def load_file(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
             known = ", ".join(sorted(FILE_KEYS))
             raise ConfigError(f"{path}{_line_of(text, key)}: unknown key {key!r}; known keys: {known}")
         expected = FILE_KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if expected is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}{_line_of(text, key)}: {key} must be true or false")
+        elif isinstance(value, bool) or not isinstance(value, expected):
             names: dict[type, str] = {str: "a string", int: "an integer", list: "a list", dict: "a table"}
             want = "a number" if isinstance(expected, tuple) else names[expected]
             raise ConfigError(f"{path}{_line_of(text, key)}: {key} must be {want}")
@@ -236,6 +243,7 @@ def build_settings(
         "queues": pick("queues")[0],
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
         "theme": theme,
+        "bell": bool(pick("bell")[0]),
         "thresholds": _thresholds(data, text, where),
         "config_path": path if data else None,
         "seed": int(flags.get("seed") or 7),
@@ -292,6 +300,7 @@ EXAMPLE_CONFIG = """\
 # concurrency = 4               # analytics queries in flight at once
 # timeout = 15                  # seconds to wait for a reply
 # theme = "textual-dark"        # any Textual theme
+# bell = false                  # ring the terminal bell when a queue becomes critical
 
 [thresholds]
 # longest_wait_warn = 60        # seconds

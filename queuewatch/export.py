@@ -15,6 +15,9 @@ The JSON shape (null where a value is unknown)::
 
 CSV has one row per queue with the same names flattened by ``.`` (``agents.idle``,
 ``today.service_level``); ``by_media`` is left out; unknown values are empty cells.
+
+``save_view`` writes what the dashboard shows (its queues, in its order) to a new file in one of
+those two formats: the dashboard's ``e`` and ``E`` keys.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
 
 from rich.table import Table
 from rich.text import Text
@@ -123,6 +128,39 @@ def to_csv(queues: tuple[QueueStats, ...] | list[QueueStats]) -> str:
     for row in csv_rows(queues):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()
+
+
+# --- the dashboard's export -----------------------------------------------------------------------
+
+ExportFormat = Literal["csv", "json"]
+
+
+def export_name(when: datetime, fmt: ExportFormat, n: int = 1) -> str:
+    """``queuewatch-20261129-101502.csv``; the ``n``-th file of the same second gets ``-n``."""
+    suffix = f"-{n}" if n > 1 else ""
+    return f"queuewatch-{when:%Y%m%d-%H%M%S}{suffix}.{fmt}"
+
+
+def save_view(
+    directory: Path, queues: Sequence[QueueStats], snapshot: Snapshot, fmt: ExportFormat, when: datetime
+) -> Path:
+    """Write ``queues`` (in their order) to a new file in ``directory``; its path.
+
+    JSON is ``snapshot``'s document with ``queues`` in their place; CSV is ``to_csv`` of them. An
+    existing file is never overwritten: a second export in the same second is numbered. Raises
+    ``OSError`` when the file cannot be written.
+    """
+    shown = replace(snapshot, queues=tuple(queues))
+    text = to_json(shown) + "\n" if fmt == "json" else to_csv(list(queues))
+    for n in range(1, 100):
+        path = directory / export_name(when, fmt, n)
+        try:
+            with path.open("x", encoding="utf-8", newline="") as out:
+                out.write(text)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{directory / export_name(when, fmt)} and 98 more exist already")
 
 
 # --- the rich table -------------------------------------------------------------------------------

@@ -122,6 +122,8 @@ class QueueStats:
     members: int | None = None
     today: Today = Today()
     by_media: Mapping[str, MediaStats] = field(default_factory=dict)
+    #: Oldest-first waiting conversations: (conversation id, media type, seconds waiting).
+    waiting_detail: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def available(self) -> int | None:
@@ -182,6 +184,7 @@ def combine(queue: QueueInfo, live: QueueLive | None, today: QueueToday | None) 
         members=members if members is not None else queue.member_count,
         today=today.today if today is not None else Today(),
         by_media=by_media,
+        waiting_detail=live.waiting_detail if live is not None else (),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,17 @@ from typing import Any
 from textual.pilot import Pilot
 
 from queuewatch.errors import SourceError
-from queuewatch.model import Agents, Live, QueueInfo, QueueLive, QueueStats, QueueToday, Snapshot, Today
+from queuewatch.model import (
+    Agents,
+    Live,
+    MediaStats,
+    QueueInfo,
+    QueueLive,
+    QueueStats,
+    QueueToday,
+    Snapshot,
+    Today,
+)
 from queuewatch.poller import PollerSettings
 from queuewatch.source import PartResult, RateStatus
 from queuewatch.thresholds import Thresholds
@@ -46,6 +56,8 @@ def queue(
     sl_target: float | None = 0.8,
     asa: float | None = 12.0,
     aht: float | None = 245.0,
+    by_media: Mapping[str, MediaStats] | None = None,
+    waiting_detail: tuple[tuple[str, str, float], ...] = (),
 ) -> QueueStats:
     """A queue's figures in one line; everything not given is ordinary and calm."""
     return QueueStats(
@@ -71,6 +83,8 @@ def queue(
             asa_s=asa,
             aht_s=aht,
         ),
+        by_media=by_media or {},
+        waiting_detail=waiting_detail,
     )
 
 
@@ -164,6 +178,8 @@ class FakeSource:
             q.id: QueueLive(
                 live=Live(waiting=s.waiting, longest_wait_s=s.longest_wait_s, interacting=s.interacting),
                 agents=s.agents,
+                by_media={media: figures.live for media, figures in s.by_media.items()},
+                waiting_detail=s.waiting_detail,
             )
             for q in queues
             if (s := stats.get(q.id)) is not None
@@ -173,7 +189,16 @@ class FakeSource:
     def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
         with self._lock:
             stats = {q.id: q for q in self._queues}
-        return PartResult(values={q.id: QueueToday(today=stats[q.id].today) for q in queues if q.id in stats})
+        return PartResult(
+            values={
+                q.id: QueueToday(
+                    today=stats[q.id].today,
+                    by_media={media: figures.today for media, figures in stats[q.id].by_media.items()},
+                )
+                for q in queues
+                if q.id in stats
+            }
+        )
 
     def rate_status(self) -> RateStatus:
         with self._lock:
@@ -208,7 +233,7 @@ def make_app(
     )
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
     """Let the app run until ``condition()`` holds; fail the test after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -220,7 +245,7 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
 
 
 async def wait_for_snapshot(
-    pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None, timeout: float = 5.0
+    pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None, timeout: float = 15.0
 ) -> None:
     """Wait until the app has applied a snapshot newer than ``than`` (any, if None)."""
     await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot is not than, timeout)

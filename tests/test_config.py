@@ -99,3 +99,18 @@ def test_the_example_config_is_valid_once_uncommented(tmp_path: Path) -> None:
     assert s.base_url == "https://api.mypurecloud.ie" and s.timezone == "Europe/London"
     assert s.thresholds.for_queue("Gold VIP line").longest_wait_warn == 20
     assert s.thresholds.for_queue("Billing").longest_wait_warn == 60
+
+
+def test_bell_from_flag_or_file_and_off_by_default(tmp_path: Path) -> None:
+    assert settings(tmp_path, {"demo": True}).bell is False
+    assert settings(tmp_path, {"demo": True}, text="bell = true\n").bell is True
+    assert settings(tmp_path, {"demo": True, "bell": True}, text="bell = false\n").bell is True
+    with pytest.raises(ConfigError, match=r"config.toml \(line 1\): bell must be true or false"):
+        settings(tmp_path, {"demo": True}, text='bell = "yes"\n')
+
+
+def test_the_bell_flag_reaches_the_settings() -> None:
+    from queuewatch.cli import build_parser
+
+    assert vars(build_parser().parse_args(["--demo", "--bell"]))["bell"] is True
+    assert "bell" not in vars(build_parser().parse_args(["--demo"]))

@@ -4,10 +4,12 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from queuewatch.export import CSV_COLUMNS, render_table, to_csv, to_json
+from queuewatch.export import CSV_COLUMNS, render_table, save_view, to_csv, to_json
 from queuewatch.model import (
     Agents,
     Live,
@@ -112,3 +114,40 @@ def test_table_renders_names_literally_and_unknown_as_dash() -> None:
     assert "[VIP] Sales" in text
     assert "1:15" in text
     assert "–" in text
+
+
+# --- the dashboard's export -------------------------------------------------------------------------
+
+
+def test_save_view_writes_the_queues_in_their_order_as_csv(tmp_path: Path) -> None:
+    snapshot = sample()
+    ordered = list(reversed(snapshot.queues))
+    when = datetime(2026, 11, 29, 10, 15, 2)
+    path = save_view(tmp_path, ordered, snapshot, "csv", when)
+    assert path == tmp_path / "queuewatch-20261129-101502.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [row["id"] for row in rows] == [q.id for q in ordered]
+    assert path.read_text(encoding="utf-8") == to_csv(ordered)
+
+
+def test_save_view_json_is_the_snapshot_document_with_the_queues_shown(tmp_path: Path) -> None:
+    snapshot = sample()
+    shown = [snapshot.queues[-1]]
+    path = save_view(tmp_path, shown, snapshot, "json", datetime(2026, 11, 29, 10, 15, 2))
+    assert path.name == "queuewatch-20261129-101502.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["taken_at"] == json.loads(to_json(snapshot))["taken_at"]
+    assert [q["id"] for q in document["queues"]] == [shown[0].id]
+    assert set(document) == {"taken_at", "today_at", "partial", "queues", "errors"}
+
+
+def test_save_view_never_overwrites_and_reports_a_missing_directory(tmp_path: Path) -> None:
+    snapshot = sample()
+    when = datetime(2026, 11, 29, 10, 15, 2)
+    first = save_view(tmp_path, snapshot.queues, snapshot, "csv", when)
+    first.write_text("keep me", encoding="utf-8")
+    second = save_view(tmp_path, snapshot.queues, snapshot, "csv", when)
+    assert second.name == "queuewatch-20261129-101502-2.csv"
+    assert first.read_text(encoding="utf-8") == "keep me"
+    with pytest.raises(FileNotFoundError):
+        save_view(tmp_path / "missing", snapshot.queues, snapshot, "csv", when)

@@ -106,7 +106,7 @@ def recovers(run: Run, faults: dict[str, object], kind: str) -> BackingOff:
     assert not any(isinstance(e, PollFailed) for e in run.since(mark)), "a retryable fault is not a failure"
     run.server.faults.reset()
     cleared = run.mark()
-    run.wait_for(run.clean_snapshot_since(cleared), timeout=INTERVAL + 2)
+    run.wait_for(run.clean_snapshot_since(cleared), timeout=INTERVAL + 5)
     return backoff
 
 
@@ -206,7 +206,7 @@ def test_one_batch_of_several_failing(centre: ContactCentre) -> None:
                 else:
                     assert queue.waiting is not None
             cleared = run.mark()
-            run.wait_for(run.clean_snapshot_since(cleared), timeout=INTERVAL + 2)
+            run.wait_for(run.clean_snapshot_since(cleared), timeout=INTERVAL + 5)
         finally:
             run.poller.stop()
             thread.join(3)

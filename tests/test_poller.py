@@ -224,7 +224,9 @@ def test_stop_during_backoff_is_prompt(error: SourceError) -> None:
     poller.stop()
     thread.join(3)
     assert not thread.is_alive()
-    assert time.monotonic() - stopped < 1.0
+    assert time.monotonic() - stopped < 2.0, (
+        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
+    )
 
 
 def test_snapshot_time_is_the_wall_clock() -> None:

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from rich.cells import cell_len
 
 from queuewatch.formatting import fmt_duration, fmt_percent
+from queuewatch.model import Live, MediaStats, QueueStats, Today
 from queuewatch.thresholds import Level, Override, Thresholds
+from queuewatch.tui.detail import detail_sections, detail_title
 from queuewatch.tui.present import (
     COLUMN_KEYS,
     COLUMNS_BY_KEY,
     DEFAULT_SORT,
     Cell,
+    Row,
+    RowMaker,
     Sort,
     build_view,
     fit_middle,
     fmt_age,
+    for_media,
     header,
     make_row,
+    next_media,
     overall_service_level,
     sort_rows,
+    step_breaching,
     totals,
 )
 from tests.fakes import queue, sample_queues
@@ -175,3 +185,150 @@ def test_totals_of_nothing_known_are_dashes() -> None:
     assert parts["Wait"] == "–"
     assert parts["SL%"] == "–"
     assert dict(totals([]))["Longest"] == "–"
+
+
+# --- next / previous breaching row -------------------------------------------------------------------
+
+
+def _rows(*levels: tuple[str, dict[str, Any]]) -> list[Row]:
+    return [make_row(queue(key, key.upper(), **figures), Thresholds()) for key, figures in levels]
+
+
+def test_step_breaching_goes_round_in_table_order() -> None:
+    rows = _rows(
+        ("a", {}),
+        ("b", {"waiting": 6}),  # warning
+        ("c", {}),
+        ("d", {"waiting": 16}),  # critical
+        ("e", {}),
+    )
+    assert step_breaching(rows, None) == "b"
+    assert step_breaching(rows, "a") == "b"
+    assert step_breaching(rows, "b") == "d"
+    assert step_breaching(rows, "d") == "b", "wraps round"
+    assert step_breaching(rows, "c", forward=False) == "b"
+    assert step_breaching(rows, "b", forward=False) == "d", "wraps round backwards"
+    assert step_breaching(rows, None, forward=False) == "d"
+    assert step_breaching(rows, "gone") == "b"
+
+
+def test_step_breaching_with_one_or_no_breach() -> None:
+    one = _rows(("a", {}), ("b", {"waiting": 16}))
+    assert step_breaching(one, "b") == "b"
+    assert step_breaching(_rows(("a", {}), ("c", {})), "a") is None
+    assert step_breaching([], None) is None
+
+
+# --- media type filter ------------------------------------------------------------------------------
+
+
+def _multimedia(id: str, name: str, media: tuple[str, ...]) -> QueueStats:
+    by_media = {
+        "voice": MediaStats(
+            live=Live(waiting=16, longest_wait_s=200.0, interacting=3, alerting=1),
+            today=Today(
+                offered=50, answered=40, abandoned=9, abandon_rate=0.18, service_level=0.5, sl_target=0.8
+            ),
+        ),
+        "chat": MediaStats(
+            live=Live(waiting=1, longest_wait_s=12.0, interacting=2, alerting=0),
+            today=Today(
+                offered=30, answered=30, abandoned=0, abandon_rate=0.0, service_level=0.95, sl_target=0.7
+            ),
+        ),
+    }
+    return queue(id, name, waiting=17, longest=200.0, idle=4, by_media={m: by_media[m] for m in media})
+
+
+def test_media_filter_cycles_through_every_type_and_back() -> None:
+    seen = [None]
+    while (media := next_media(seen[-1])) is not None:
+        seen.append(media)
+    assert seen == [None, "voice", "chat", "email", "message", "callback"]
+
+
+def test_for_media_takes_that_media_s_figures_and_keeps_the_queue_s_agents() -> None:
+    stats = _multimedia("q", "Multi", ("voice", "chat"))
+    chat = for_media(stats, "chat")
+    assert chat is not None
+    assert (chat.waiting, chat.longest_wait_s, chat.interacting) == (1, 12.0, 2)
+    assert chat.today.offered == 30 and chat.today.sl_target == 0.7
+    assert chat.agents == stats.agents
+    assert list(chat.by_media) == ["chat"]
+    assert for_media(stats, "email") is None
+    assert for_media(stats, None) is stats
+
+
+def test_build_view_combines_the_media_and_name_filters() -> None:
+    queues = [
+        _multimedia("v", "Voice only", ("voice",)),
+        _multimedia("c", "Chat only", ("chat",)),
+        _multimedia("b", "Both", ("voice", "chat")),
+    ]
+    chat = build_view(queues, Thresholds(), "", DEFAULT_SORT, media="chat")
+    assert [row.key for row in chat.rows] == ["b", "c"]  # same longest wait: by name
+    assert (chat.shown, chat.total, chat.media) == (2, 3, "chat")
+    assert chat.rows[0].cells["waiting"].shown == "1", "chat's waiting, not the queue's 17"
+    assert chat.rows[0].level is Level.OK, "thresholds apply to chat's figures"
+    voice = build_view(queues, Thresholds(), "o", DEFAULT_SORT, media="voice")
+    assert [row.key for row in voice.rows] == ["b", "v"]
+    assert voice.rows[0].cells["waiting"].shown == "‼ 16"
+    assert voice.rows[0].cells["available"].shown == "4"
+    assert build_view(queues, Thresholds(), "", DEFAULT_SORT, media="email").shown == 0
+
+
+def test_view_ordered_gives_the_figures_shown_in_table_order() -> None:
+    view = build_view(sample_queues(), Thresholds(), "", Sort("name", descending=False))
+    assert [q.id for q in view.ordered()] == [row.key for row in view.rows]
+    assert [q.id for q in view.ordered()][:2] == ["q-sales", "q-billing"]
+
+
+# --- mute mark --------------------------------------------------------------------------------------
+
+
+def test_a_muted_queue_s_name_says_so_and_still_sorts_by_name() -> None:
+    maker = RowMaker(Thresholds())
+    plain = maker.rows([queue("q", "Zeta")])[0]
+    muted = maker.rows([queue("q", "Zeta")], muted={"q"})[0]
+    assert plain.cells["name"].shown == "Zeta"
+    assert muted.cells["name"].shown == "Zeta (muted)"
+    assert muted.cells["name"].value == "Zeta"
+    assert maker.rows([queue("q", "Zeta")])[0].cells["name"].shown == "Zeta", "unmuting drops the mark"
+
+
+# --- the detail screen's text -----------------------------------------------------------------------
+
+
+def test_detail_lists_waiting_oldest_first_agents_today_and_media() -> None:
+    stats = _multimedia("q", "Multi", ("voice", "chat"))
+    stats = replace(
+        stats,
+        division="Care",
+        waiting_detail=(("c1", "chat", 12.0), ("c2", "voice", 200.0), ("c3", "voice", 65.0)),
+    )
+    sections = dict(detail_sections(stats, Thresholds()))
+    assert detail_title(stats) == "Multi (Care)"
+    waiting = sections["Waiting, oldest first"]
+    assert [line.split()[1:] for line in waiting[1:]] == [
+        ["3:20", "voice"],
+        ["1:05", "voice"],
+        ["0:12", "chat"],
+    ]
+    assert any(line.startswith("available") and line.endswith("4") for line in sections["Agents"])
+    assert "‼ 17" in sections["Now"][0]
+    service = next(line for line in sections["Today"] if line.startswith("service level"))
+    assert service.endswith("target 80%")
+    media = sections["By media type"]
+    assert media[0].split()[:3] == ["media", "Wait", "Longest"]
+    assert media[1].split()[:3] == ["voice", "16", "3:20"]
+    assert media[2].split()[:3] == ["chat", "1", "0:12"]
+
+
+def test_detail_says_when_nobody_waits_and_which_target_is_the_default() -> None:
+    stats = queue("q", "Calm", waiting=0, sl_target=None)
+    sections = dict(detail_sections(stats, Thresholds()))
+    assert sections["Waiting, oldest first"] == ["nobody waiting"]
+    assert sections["By media type"] == ["no figures per media type"]
+    assert any(line.endswith("target 80% (default)") for line in sections["Today"])
+    unknown = dict(detail_sections(queue("q", "New", waiting=None), Thresholds()))
+    assert unknown["Waiting, oldest first"] == ["unknown"]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import fields
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import queuewatch.thresholds as thresholds_module
 from queuewatch.errors import ConfigError
 from queuewatch.model import Agents, QueueStats, Today
 from queuewatch.thresholds import Level, Override, Rule, Thresholds, classify, thresholds_from_config, worst
@@ -148,14 +145,3 @@ def test_every_rule_field_is_a_config_key() -> None:
     table: dict[str, Any] = {f.name: (True if f.type == "bool" else 0.5) for f in fields(Rule)}
     table["waiting_critical"] = table["longest_wait_critical"] = 1
     assert thresholds_from_config(table).default == Rule(**table)
-
-
-def test_thresholds_module_imports_neither_textual_nor_rich() -> None:
-    tree = ast.parse(Path(thresholds_module.__file__).read_text())
-    imported = {
-        name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
-    }
-    assert not imported & {"textual", "rich"}

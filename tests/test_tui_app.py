@@ -295,7 +295,9 @@ async def test_quit_during_a_backoff_returns_within_a_second(source: FakeSource)
         started = time.monotonic()
         await pilot.press("q")
     assert source.closed.wait(1.0)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0, (
+        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
+    )
 
 
 async def test_help_lists_keys_thresholds_and_sort(source: FakeSource) -> None:

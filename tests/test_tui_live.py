@@ -7,20 +7,25 @@ marked, partial data shown as unknown, a missing permission named, and a quick q
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
+from queuewatch.formatting import fmt_count
 from queuewatch.poller import PollerSettings
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, default_scenario
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
+from queuewatch.tui.screens import QueueDetailScreen
 from queuewatch.tui.widgets import QueueTable
 from tests.fakes import wait_for, wait_for_snapshot
 
@@ -78,6 +83,11 @@ def status(app: QueuewatchApp, part: str) -> str:
 
 def cell(app: QueuewatchApp, queue_id: str, column: str) -> str:
     return app.query_one(QueueTable).get_cell(queue_id, column).cell.text
+
+
+def cell_shown(app: QueuewatchApp, queue_id: str) -> str:
+    """The queue name cell as shown, with its row's mark."""
+    return app.query_one(QueueTable).get_cell(queue_id, "name").cell.shown
 
 
 def name_to_id(app: QueuewatchApp) -> dict[str, str]:
@@ -163,6 +173,62 @@ async def test_markup_and_wide_names_render_literally(server: SimulatorServer) -
         assert table.row_count == 1 and "お客様サポート 🎧" in table.render_line(1).text
 
 
+async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorServer, tmp_path: Path) -> None:
+    app = live_app(server, interval=3, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app, timeout=15)
+        table = app.query_one(QueueTable)
+
+        # n: the next breaching queue in table order.
+        def breaching(key: str) -> bool:
+            return cell_shown(app, key).startswith(("!", "‼"))
+
+        start = table.cursor_row
+        await pilot.press("n")
+        keys = table.row_keys
+        assert breaching(keys[table.cursor_row]), "the simulator has queues in trouble"
+        assert table.cursor_row > start
+        assert not any(breaching(key) for key in keys[start + 1 : table.cursor_row])
+
+        # m: voice only, each row with the voice figures of the latest snapshot.
+        await pilot.press("m")
+        assert status(app, "count").startswith("voice · ")
+        snapshot = app.snapshot
+        assert snapshot is not None
+        voice = {q.id: q.by_media["voice"] for q in snapshot.queues if "voice" in q.by_media}
+        assert 0 < table.row_count == len(voice) < len(snapshot.queues)
+        for key in table.row_keys:
+            assert cell(app, key, "offered") == fmt_count(voice[key].today.offered)
+
+        # e: the rows shown, in order, with the voice figures.
+        await pilot.press("e")
+        (path,) = tmp_path.glob("queuewatch-*.csv")
+        exported = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+        assert [row["id"] for row in exported] == table.row_keys
+        assert {row["id"]: row["today.offered"] for row in exported} == {
+            key: str(voice[key].today.offered) for key in table.row_keys
+        }
+
+        # Enter: the queue under the cursor, its waiting conversations oldest first, live.
+        await pilot.press("m", "m", "m", "m", "m")
+        assert app.media is None
+        table.move_cursor(row=0)  # the longest wait
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, QueueDetailScreen)
+        text = str(screen.query_one("#detail-text", Static).content)
+        assert "Waiting, oldest first" in text and "By media type" in text
+        stats = next(q for q in app.snapshot.queues if q.id == screen.queue_id) if app.snapshot else None
+        assert stats is not None and stats.waiting_detail, "the longest wait comes with its conversations"
+        waits = [seconds for _, _, seconds in stats.waiting_detail]
+        assert waits == sorted(waits, reverse=True)
+        before = app.snapshot
+        await wait_for_snapshot(pilot, app, than=before, timeout=10)
+        assert str(screen.query_one("#detail-text", Static).content) != text, "it refreshes live"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, QueueDetailScreen)
+
+
 # --- faults, as the supervisor sees them ---------------------------------------------------------------
 
 
@@ -197,7 +263,9 @@ async def test_outage_keeps_the_last_numbers_marked_stale_then_recovers(server: 
         server.faults.reset()
         outage_over = time.monotonic()
         await wait_for_snapshot(pilot, app, than=good, timeout=5)
-        assert time.monotonic() - outage_over <= 1 + 1.5, "back within about one interval"
+        assert time.monotonic() - outage_over <= 1 + 3, (
+            "back within about one interval (with slack for a busy machine)"
+        )
         assert not app.query_one("#status-stale").display
         assert status(app, "problem") == ""
 
@@ -260,7 +328,9 @@ async def test_quit_during_a_backoff_is_prompt(server: SimulatorServer) -> None:
         await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"), timeout=5)
         started = time.monotonic()
         await pilot.press("q")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0, (
+        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
+    )
 
 
 async def test_an_org_with_no_queues() -> None:

@@ -49,3 +49,32 @@ def test_filtered_and_sorted_by_name(snap_compare: SnapCompare) -> None:
         await pilot.press(*["s"] * 13, "S")  # from the longest wait round to the name, then Z to A
 
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=filter_and_sort)
+
+
+def test_queue_detail(snap_compare: SnapCompare) -> None:
+    from dataclasses import replace
+
+    from queuewatch.model import Live, MediaStats, Today
+
+    queues = sample_queues()
+    voice = MediaStats(
+        live=Live(waiting=14, longest_wait_s=200.0, interacting=5, alerting=0),
+        today=Today(
+            offered=100, answered=75, abandoned=12, abandon_rate=0.12, service_level=0.5, sl_target=0.8
+        ),
+    )
+    chat = MediaStats(
+        live=Live(waiting=2, longest_wait_s=35.0, interacting=1, alerting=0),
+        today=Today(offered=20, answered=15, abandoned=2, abandon_rate=0.1, service_level=0.8, sl_target=0.7),
+    )
+    waiting = (("c1", "voice", 200.0), ("c2", "chat", 35.0), ("c3", "voice", 120.0))
+    queues[1] = replace(
+        queues[1], division="Care", by_media={"voice": voice, "chat": chat}, waiting_detail=waiting
+    )
+    app = make_app(FakeSource(queues), frozen=True)
+
+    async def open_detail(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("enter")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)

@@ -44,6 +44,8 @@ def test_after_a_snapshot_age_countdown_rate_and_count() -> None:
     assert parts.count == "240 queues"
     assert parts.problem == ""
     assert describe(started(), 103.2, 12, 240).count == "12 of 240 queues"
+    assert describe(started(), 103.2, 12, 240, media="voice").count == "voice · 12 of 240 queues"
+    assert describe(started(), 103.2, 240, 240, media="chat").count == "chat · 240 queues"
 
 
 def test_polling_and_paused() -> None:

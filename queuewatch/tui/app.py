@@ -3,7 +3,8 @@
 The poller runs in a thread worker and reaches the app only through ``post_message``; the
 source it builds (and the SDK that source imports) is created in that thread, after the first
 paint. What the table shows comes from ``present.build_view``; what the status bar says from
-``status.describe``.
+``status.describe``; which queues alert from ``alerts.Alerter``; the detail screen's trend from
+``trends.Trends``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 import queuewatch
+from queuewatch.alerts import Alert, Alerter
+from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
 from queuewatch.poller import Poller, PollerEvent, PollerSettings
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
+from queuewatch.trends import Trends
 from queuewatch.tui.messages import PollerReported, SnapshotReceived, to_message
-from queuewatch.tui.present import DEFAULT_SORT, RowMaker, Sort, View, build_view
-from queuewatch.tui.screens import HelpScreen, help_sections
+from queuewatch.tui.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
+from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
 from queuewatch.tui.status import PollStatus, describe
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar
 
@@ -46,13 +50,21 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Alerts raised at once beyond this many are summed up in one notification.
+MAX_ALERTS_SHOWN = 3
+
+#: Actions on the table, which do nothing on the detail screen (it hides the table).
+TABLE_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "next_breach", "previous_breach", "media"})
+
+
 class QueuewatchApp(App[None]):
     """Every queue, live: a table with thresholds, totals, and the poller's status.
 
     ``connect`` builds the source and runs in the poller's thread, never on the UI thread.
     ``clock`` and ``wall_clock`` are the poller's too (tests freeze them); ``tz`` is the zone times
     are shown in (None: this machine's). ``on_event`` sees every poller event, in the poller's
-    thread (for logging). ``theme`` is a Textual theme name.
+    thread (for logging). ``theme`` is a Textual theme name. ``export_dir`` is where ``e`` and
+    ``E`` write (default: the current directory); ``bell`` rings the terminal bell on alerts.
     """
 
     CSS_PATH = stylesheet_path()
@@ -69,6 +81,13 @@ class QueuewatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # After Help and Quit, so that a narrow Footer still shows those two.
+        Binding("n", "next_breach", "Next breach"),
+        Binding("N", "previous_breach", "Previous breach", key_display="N", show=False),
+        Binding("m", "media", "Media"),
+        Binding("x", "mute", "Mute"),
+        Binding("e", "export('csv')", "Export"),
+        Binding("E", "export('json')", "Export JSON", key_display="E", show=False),
     ]
 
     def __init__(
@@ -84,6 +103,8 @@ class QueuewatchApp(App[None]):
         tz: tzinfo | None = None,
         on_event: Callable[[PollerEvent], None] | None = None,
         theme: str | None = None,
+        export_dir: Path | None = None,
+        bell: bool = False,
     ) -> None:
         super().__init__()
         if theme:
@@ -95,7 +116,14 @@ class QueuewatchApp(App[None]):
         """The latest snapshot applied to the table (None until the first arrives)."""
         self.sort = DEFAULT_SORT
         self.filter = initial_filter
+        self.media: str | None = None
+        """The media type filter (None: every queue, all media)."""
+        self.alerter = Alerter(thresholds)
+        self.trends = Trends()
+        self.export_dir = export_dir if export_dir is not None else Path.cwd()
+        self.bell_on_alert = bell
         self._clock = clock
+        self._wall_clock = wall_clock
         self._tz = tz
         self._status = PollStatus(label=label, interval=poller_settings.interval)
         self._view = View(rows=(), queues=(), total=0)
@@ -143,9 +171,23 @@ class QueuewatchApp(App[None]):
     # --- poller events -------------------------------------------------------------------------------
 
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
-        self.snapshot = message.event.snapshot
+        snapshot = message.event.snapshot
+        self.snapshot = snapshot
         self._status = self._status.after(message.event, self._clock())
+        self.trends.add(snapshot.taken_at, snapshot.queues)
         self._show_queues()
+        self._show_detail()
+        self._raise(self.alerter.update(snapshot.queues))
+
+    def _raise(self, alerts: list[Alert]) -> None:
+        """Notify each alert (a few at most, then one line for the rest); ring the bell if asked."""
+        for alert in alerts[:MAX_ALERTS_SHOWN]:
+            self.notify(alert.message, title="alert", severity="error", timeout=15, markup=False)
+        more = len(alerts) - MAX_ALERTS_SHOWN
+        if more > 0:
+            self.notify(f"and {more} more queues became critical", severity="error", timeout=15, markup=False)
+        if alerts and self.bell_on_alert:
+            self.bell()
 
     def on_poller_reported(self, message: PollerReported) -> None:
         self._status = self._status.after(message.event, self._clock())
@@ -155,13 +197,19 @@ class QueuewatchApp(App[None]):
 
     def _show_queues(self) -> None:
         queues = self.snapshot.queues if self.snapshot is not None else ()
-        self._view = build_view(queues, self._rows, self.filter, self.sort)
+        self._view = build_view(
+            queues, self._rows, self.filter, self.sort, media=self.media, muted=self.alerter.muted
+        )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view.queues)
         self._show_status()
 
     def _show_status(self) -> None:
-        parts = describe(self._status, self._clock(), self._view.shown, self._view.total, self._tz)
+        if not self.is_running:
+            return  # shutting down: the 1 s timer can still fire while the widgets are being removed
+        parts = describe(
+            self._status, self._clock(), self._view.shown, self._view.total, self._tz, self._view.media
+        )
         self.query_one(StatusBar).show(parts)
 
     # --- filter and sort -----------------------------------------------------------------------------
@@ -227,14 +275,87 @@ class QueuewatchApp(App[None]):
     def action_sort_reverse(self) -> None:
         self._sort_by(self.sort.reversed())
 
+    def action_next_breach(self) -> None:
+        self._step_breach(forward=True)
+
+    def action_previous_breach(self) -> None:
+        self._step_breach(forward=False)
+
+    def _step_breach(self, forward: bool) -> None:
+        table = self.query_one(QueueTable)
+        key = step_breaching(self._view.rows, table.cursor_key, forward)
+        if key is None:
+            self.notify("no queue shown is breaching", timeout=2)
+            return
+        table.go_to(key)
+
+    def action_media(self) -> None:
+        self.media = next_media(self.media)
+        self._show_queues()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in TABLE_ACTIONS and isinstance(self.screen, QueueDetailScreen))
+
+    def action_mute(self) -> None:
+        """Mute or unmute the queue on the detail screen, else the one under the cursor."""
+        screen = self.screen
+        if isinstance(screen, QueueDetailScreen):
+            key: str | None = screen.queue_id
+        else:
+            key = self.query_one(QueueTable).cursor_key
+        if key is None:
+            return
+        muted = self.alerter.toggle_mute(key)
+        queues = self.snapshot.queues if self.snapshot is not None else ()
+        name = next((q.name for q in queues if q.id == key), key)
+        self.notify(f"{name}: alerts {'muted' if muted else 'on'}", timeout=3, markup=False)
+        self._show_queues()
+
+    def action_export(self, fmt: ExportFormat = "csv") -> None:
+        if self.snapshot is None:
+            self.notify("nothing to export yet", severity="warning", timeout=3)
+            return
+        when = self._wall_clock().astimezone(self._tz)
+        try:
+            path = save_view(self.export_dir, self._view.ordered(), self.snapshot, fmt, when)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            where = error.filename or self.export_dir
+            self.notify(f"export failed: {reason}: {where}", severity="error", timeout=10, markup=False)
+            return
+        self.notify(f"exported {self._view.shown} queues to {path}", timeout=6, markup=False)
+
+    # --- the detail screen ---------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_detail(str(event.row_key.value))
+
+    def open_detail(self, queue_id: str) -> None:
+        """Show the detail screen of one queue (Enter on its row)."""
+        screen = QueueDetailScreen(queue_id)
+        self.push_screen(screen)
+        self._show_detail(screen)
+
+    def _show_detail(self, screen: QueueDetailScreen | None = None) -> None:
+        if screen is None:
+            screen = next((s for s in self.screen_stack if isinstance(s, QueueDetailScreen)), None)
+        if screen is None:
+            return
+        queues = self.snapshot.queues if self.snapshot is not None else ()
+        stats = next((q for q in queues if q.id == screen.queue_id), None)
+        waiting, longest = self.trends.waiting(screen.queue_id), self.trends.longest_wait(screen.queue_id)
+        screen.show(stats, self.thresholds, waiting, longest)
+
     def action_help(self) -> None:
         keys = [(b.key_display or b.key, b.description) for b in self._help_bindings()]
         self.push_screen(HelpScreen(help_sections(keys, self.thresholds, self.sort)))
 
     def _help_bindings(self) -> Iterable[Binding]:
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding):
-                yield binding
+        bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+        yield from (binding for binding in bindings if binding.action != "quit")
+        yield from (binding for binding in bindings if binding.action == "quit")
+        yield Binding("enter", "", "the queue under the cursor in detail (Esc back)", key_display="Enter")
         yield Binding("ctrl+p", "command_palette", "Command palette", key_display="ctrl+p")
         yield Binding("enter", "", "(in the filter) keep the filter, back to the table", key_display="Enter")
         yield Binding("escape", "", "(in the filter) clear the filter", key_display="Esc")
@@ -250,3 +371,16 @@ class QueuewatchApp(App[None]):
         yield SystemCommand("Filter queues", "Show only queues whose name matches", self.action_filter)
         yield SystemCommand("Sort by next column", "Cycle the sorted column", self.action_sort_next)
         yield SystemCommand("Reverse the sort", "Flip the sort direction", self.action_sort_reverse)
+        yield SystemCommand(
+            "Next breaching queue", "Move to the next queue in breach", self.action_next_breach
+        )
+        yield SystemCommand(
+            "Media type filter", "All, voice, chat, email, message, callback", self.action_media
+        )
+        yield SystemCommand("Mute or unmute alerts", "For the queue under the cursor", self.action_mute)
+        yield SystemCommand(
+            "Export CSV", "The queues shown, to a CSV file", lambda: self.action_export("csv")
+        )
+        yield SystemCommand(
+            "Export JSON", "The queues shown, to a JSON file", lambda: self.action_export("json")
+        )

@@ -8,7 +8,7 @@ colour is never the only signal. Unknown values (``None``) show as ``–`` and s
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -16,11 +16,13 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
-from queuewatch.model import QueueStats
+from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
 from queuewatch.thresholds import Level, Thresholds, classify, worst
 
 MARKS: Mapping[Level, str] = {Level.OK: "", Level.WARN: "!", Level.CRITICAL: "‼"}
+#: After the name of a queue whose alerts are muted.
+MUTED_MARK = "(muted)"
 SORT_MARKS = {False: "▲", True: "▼"}
 
 SortValue = float | str | None
@@ -172,11 +174,12 @@ def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
     }
 
 
-def make_row(stats: QueueStats, thresholds: Thresholds) -> Row:
-    """One queue's row, its cells classified by the queue's rule."""
+def make_row(stats: QueueStats, thresholds: Thresholds, *, muted: bool = False) -> Row:
+    """One queue's row, its cells classified by the queue's rule; a muted queue's name says so."""
     levels = classify(stats, thresholds.for_queue(stats.name))
     row_level = worst(levels)
-    cells = {"name": Cell(stats.name, stats.name, row_level, justify="left")}
+    name = f"{stats.name} {MUTED_MARK}" if muted else stats.name
+    cells = {"name": Cell(name, stats.name, row_level, justify="left")}
     for key, (text, value) in _numbers(stats).items():
         cells[key] = Cell(text, value, levels.get(key, Level.OK))
     widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
@@ -192,15 +195,19 @@ class RowMaker:
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
-        self._made: dict[str, tuple[QueueStats, Row]] = {}
+        self._made: dict[str, tuple[QueueStats, bool, Row]] = {}
 
-    def rows(self, queues: Iterable[QueueStats]) -> list[Row]:
-        made: dict[str, tuple[QueueStats, Row]] = {}
+    def rows(self, queues: Iterable[QueueStats], muted: Set[str] = frozenset()) -> list[Row]:
+        made: dict[str, tuple[QueueStats, bool, Row]] = {}
         rows = []
         for stats in queues:
             known = self._made.get(stats.id)
-            row = known[1] if known is not None and known[0] == stats else make_row(stats, self.thresholds)
-            made[stats.id] = (stats, row)
+            is_muted = stats.id in muted
+            if known is not None and known[0] == stats and known[1] == is_muted:
+                row = known[2]
+            else:
+                row = make_row(stats, self.thresholds, muted=is_muted)
+            made[stats.id] = (stats, is_muted, row)
             rows.append(row)
         self._made = made
         return rows
@@ -254,17 +261,64 @@ def header(column: Column, sort: Sort) -> str:
     return f"{column.header}{SORT_MARKS[sort.descending]}" if column.key == sort.column else column.header
 
 
+# --- media -------------------------------------------------------------------------------------------
+
+#: The media filter's steps: every queue (None), then one media type at a time.
+MEDIA_FILTERS: tuple[str | None, ...] = (None, *MEDIA_TYPES)
+
+
+def next_media(media: str | None) -> str | None:
+    """The media filter after ``media``: all → voice → chat → email → message → callback → all."""
+    return MEDIA_FILTERS[(MEDIA_FILTERS.index(media) + 1) % len(MEDIA_FILTERS)]
+
+
+def for_media(stats: QueueStats, media: str | None) -> QueueStats | None:
+    """The queue's figures for one media type, or None when the queue does not handle it.
+
+    Conversations (waiting, longest wait, interacting, alerting) and today's figures become the
+    media type's; the agents are the queue's, whatever they handle. ``None`` returns ``stats``.
+    """
+    if media is None:
+        return stats
+    figures = stats.by_media.get(media)
+    if figures is None:
+        return None
+    return replace(
+        stats,
+        waiting=figures.live.waiting,
+        longest_wait_s=figures.live.longest_wait_s,
+        interacting=figures.live.interacting,
+        alerting=figures.live.alerting,
+        today=figures.today,
+        by_media={media: figures},
+        waiting_detail=tuple(w for w in stats.waiting_detail if w[1] == media),
+    )
+
+
+# --- the view ----------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class View:
-    """What the table and the totals show: the visible rows in order, and how many queues exist."""
+    """What the table and the totals show: the visible rows in order, and how many queues exist.
+
+    ``queues`` are the visible queues' figures as shown (one media type's under a media filter),
+    in the order they came; ``ordered()`` gives them in the table's order.
+    """
 
     rows: tuple[Row, ...]
     queues: tuple[QueueStats, ...]
     total: int
+    media: str | None = None
 
     @property
     def shown(self) -> int:
         return len(self.rows)
+
+    def ordered(self) -> list[QueueStats]:
+        """The visible queues' figures, in the order of the rows."""
+        by_id = {q.id: q for q in self.queues}
+        return [by_id[row.key] for row in self.rows]
 
 
 def build_view(
@@ -272,16 +326,37 @@ def build_view(
     thresholds: Thresholds | RowMaker,
     pattern: str,
     sort: Sort,
+    *,
+    media: str | None = None,
+    muted: Set[str] = frozenset(),
 ) -> View:
-    """Filter, classify and sort: the single way from statistics to what the table shows.
+    """Filter (by name and media type), classify and sort: the single way from statistics to what
+    the table shows.
 
-    Pass a ``RowMaker`` rather than bare thresholds to reuse the rows of unchanged queues.
+    Under a media filter only queues that handle that media type stay, with its figures. Pass a
+    ``RowMaker`` rather than bare thresholds to reuse the rows of unchanged queues.
     """
     keep = name_matcher(pattern)
-    visible = tuple(q for q in queues if keep(q.name))
+    visible = tuple(shown for q in queues if keep(q.name) and (shown := for_media(q, media)) is not None)
     maker = thresholds if isinstance(thresholds, RowMaker) else RowMaker(thresholds)
-    rows = sort_rows(maker.rows(visible), sort)
-    return View(rows=tuple(rows), queues=visible, total=len(queues))
+    rows = sort_rows(maker.rows(visible, muted), sort)
+    return View(rows=tuple(rows), queues=visible, total=len(queues), media=media)
+
+
+def step_breaching(rows: Sequence[Row], current: str | None, forward: bool = True) -> str | None:
+    """The key of the next (or previous) breaching row after ``current``, wrapping round.
+
+    A row breaches when its level is warning or critical. From no row (``current`` None or gone),
+    forward starts at the top and backward at the bottom. None when no row breaches.
+    """
+    keys = [row.key for row in rows]
+    start = keys.index(current) if current in keys else (-1 if forward else len(keys))
+    step = 1 if forward else -1
+    for offset in range(1, len(rows) + 1):
+        index = (start + step * offset) % len(rows)
+        if rows[index].level > Level.OK:
+            return rows[index].key
+    return None
 
 
 # --- totals -------------------------------------------------------------------------------------------

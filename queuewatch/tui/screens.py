@@ -1,19 +1,22 @@
-"""The help screen: the keys, the thresholds in force and the current sort."""
+"""The help screen (the keys, the thresholds in force and the current sort) and the queue detail
+screen (one queue, live, with its trend over the last half hour)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, Sparkline, Static
 
 from queuewatch.formatting import fmt_duration
+from queuewatch.model import QueueStats
 from queuewatch.thresholds import Level, Override, Rule, Thresholds
+from queuewatch.tui.detail import detail_sections, detail_title
 from queuewatch.tui.present import COLUMNS, MARKS, Sort
 
 
@@ -69,6 +72,21 @@ def help_sections(bindings: Iterable[tuple[str, str]], thresholds: Thresholds, s
             ],
         ),
         ("Filter", ["part of a queue name, any case; * matches any text; nothing else is special"]),
+        (
+            "Media",
+            [
+                "m: all → voice → chat → email → message → callback → all, with the name filter;",
+                "only queues handling that media type, with its figures (agents stay the queue's)",
+            ],
+        ),
+        (
+            "Alerts",
+            [
+                "a queue that becomes critical raises a notification (and the bell, with --bell);",
+                "it alerts again only after two snapshots back to OK; x mutes the queue under the cursor",
+            ],
+        ),
+        ("Export", ["e CSV, E JSON: the queues shown, in order, to queuewatch-YYYYMMDD-HHMMSS.csv|json"]),
         ("Thresholds", [*_rule_lines(thresholds.default), marks]),
         ("Per-queue overrides (first match wins per setting)", _override_lines(thresholds.overrides)),
         ("Columns", columns),
@@ -101,3 +119,83 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "queuewatch help"
             body.border_subtitle = "Esc closes"
             yield Static(_as_content(self._sections), id="help-text")
+
+
+def _trend_label(what: str, values: Sequence[float], fmt: str) -> str:
+    if len(values) < 2:
+        return f"{what}, last 30 min: no trend yet"
+    low, high = min(values), max(values)
+    if fmt == "duration":
+        now = fmt_duration(values[-1])
+        return f"{what}, last 30 min: {fmt_duration(low)} to {fmt_duration(high)}, now {now}"
+    return f"{what}, last 30 min: {low:g} to {high:g}, now {values[-1]:g}"
+
+
+class QueueDetailScreen(Screen[None]):
+    """One queue: who waits (oldest first), its agents, today's figures per media type, and the
+    trend of waiting and longest wait. The app calls ``show`` with every new snapshot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Back"),
+        Binding("q", "dismiss", "Back", show=False),
+    ]
+
+    def __init__(self, queue_id: str) -> None:
+        super().__init__()
+        self.queue_id = queue_id
+        self._latest: tuple[QueueStats | None, Thresholds, list[float], list[float]] | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            yield Label(id="detail-waiting-label", classes="trend-label")
+            yield Sparkline([], id="detail-waiting-trend")
+            yield Label(id="detail-longest-label", classes="trend-label")
+            yield Sparkline([], id="detail-longest-trend")
+            yield Static(id="detail-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def show(
+        self,
+        stats: QueueStats | None,
+        thresholds: Thresholds,
+        waiting: Sequence[float],
+        longest: Sequence[float],
+    ) -> None:
+        """Show the queue's latest figures (None: it is no longer listed) and its trend.
+
+        Called before the screen is mounted, it keeps them until it is.
+        """
+        self._latest = (stats, thresholds, list(waiting), list(longest))
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        if self._latest is None:
+            return
+        stats, thresholds, waiting, longest = self._latest
+        body = self.query_one("#detail-body")
+        text = self.query_one("#detail-text", Static)
+        if stats is None:
+            body.border_subtitle = "Esc back"
+            text.update(Content("This queue is no longer listed."))
+        else:
+            body.border_title = Content(detail_title(stats))  # literal, never markup
+            body.border_subtitle = "Esc back"
+            text.update(_as_content(detail_sections(stats, thresholds)))
+        self.query_one("#detail-waiting-label", Label).update(
+            Content(_trend_label("Waiting", waiting, "count"))
+        )
+        self._set_trend("#detail-waiting-trend", waiting)
+        self.query_one("#detail-longest-label", Label).update(
+            Content(_trend_label("Longest wait", longest, "duration"))
+        )
+        self._set_trend("#detail-longest-trend", longest)
+
+    def _set_trend(self, selector: str, values: list[float]) -> None:
+        """A trend needs two samples; one would draw as a misleading full bar."""
+        sparkline = self.query_one(selector, Sparkline)
+        sparkline.data = values
+        sparkline.display = len(values) >= 2

@@ -137,9 +137,10 @@ def _rate(rate: RateStatus | None) -> str:
     return f"req {rate.last_minute}{allowed} per min"
 
 
-def _count(shown: int, total: int) -> str:
+def _count(shown: int, total: int, media: str | None = None) -> str:
     noun = "queue" if total == 1 else "queues"
-    return f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}"
+    count = f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}"
+    return f"{media} · {count}" if media else count
 
 
 def _backoff(backoff: BackingOff, now: float) -> str:
@@ -175,15 +176,23 @@ def _problem(status: PollStatus, now: float) -> str:
     return ""
 
 
-def describe(status: PollStatus, now: float, shown: int, total: int, tz: tzinfo | None = None) -> StatusParts:
-    """The status bar's parts at ``now``; ``shown`` of ``total`` queues pass the filter."""
+def describe(
+    status: PollStatus,
+    now: float,
+    shown: int,
+    total: int,
+    tz: tzinfo | None = None,
+    media: str | None = None,
+) -> StatusParts:
+    """The status bar's parts at ``now``; ``shown`` of ``total`` queues pass the filters (the name
+    filter and, if any, the ``media`` type)."""
     return StatusParts(
         label=status.label,
         updated=_updated(status, now, tz),
         stale=status.stale(now),
         next=_next(status, now),
         rate=_rate(status.rate),
-        count=_count(shown, total) if status.updated_at is not None else "",
+        count=_count(shown, total, media) if status.updated_at is not None else "",
         problem=_problem(status, now),
         problem_fatal=status.failure is not None and status.failure.fatal,
     )

@@ -81,7 +81,8 @@ class QueueTable(DataTable[TableCell]):
 
     def __init__(self, sort: Sort, *, id: str | None = None) -> None:
         self._hold_scroll = False
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        # The queue name stays in view when a narrow terminal scrolls the figures sideways.
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0, fixed_columns=1)
         self._sort = sort
         self._rows: dict[str, Row] = {}
         self._name_width = NAME_MAX_WIDTH
@@ -161,6 +162,11 @@ class QueueTable(DataTable[TableCell]):
             self.sort(sort.column, "name", key=lambda cells: row_sort_key(cells[0].cell, cells[1].cell, sort))
         if under_cursor in self._rows:
             self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
+
+    def go_to(self, key: str) -> None:
+        """Move the cursor to a queue's row and scroll it into view (the user asked for it)."""
+        self._hold_scroll = False
+        self.move_cursor(row=self.get_row_index(key), scroll=True)
 
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         """DataTable brings the cursor into view after every change; a refresh keeps the scroll instead.

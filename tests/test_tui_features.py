@@ -1,0 +1,350 @@
+"""The dashboard's keys for breaches, export, media, alerts and detail, driven through Pilot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Label, Sparkline, Static
+
+from queuewatch.model import Live, MediaStats, QueueStats, Today
+from queuewatch.trends import Trends
+from queuewatch.tui.app import QueuewatchApp
+from queuewatch.tui.screens import HelpScreen, QueueDetailScreen
+from queuewatch.tui.widgets import QueueTable
+from tests.fakes import FakeSource, make_app, order, queue, sample_queues, shown, wait_for_snapshot
+
+SIZE = (120, 30)
+
+
+def record_notes(app: QueuewatchApp) -> list[tuple[str, str]]:
+    """(message, severity) of every notification the app raises from now on."""
+    notes: list[tuple[str, str]] = []
+    original = app.notify
+
+    def spy(message: str, *, title: str = "", severity: Any = "information", **options: Any) -> None:
+        notes.append((message, severity))
+        original(message, title=title, severity=severity, **options)
+
+    app.notify = spy  # type: ignore[method-assign]
+    return notes
+
+
+def status_count(app: QueuewatchApp) -> str:
+    return str(app.query_one("#status-count", Label).content)
+
+
+async def refresh(pilot: Any, app: QueuewatchApp) -> None:
+    before = app.snapshot
+    await pilot.press("r")
+    await wait_for_snapshot(pilot, app, than=before)
+
+
+# --- n / N: next and previous breaching queue ----------------------------------------------------------
+
+
+def many_queues() -> list[QueueStats]:
+    """60 calm queues, longest wait 0-59 s; q10 warns (6 waiting), q45 is critical (16 waiting)."""
+    queues = [queue(f"q{i:02d}", f"Queue {i:02d}", longest=float(i)) for i in range(60)]
+    queues[10] = queue("q10", "Queue 10", longest=10.0, waiting=6)
+    queues[45] = queue("q45", "Queue 45", longest=45.0, waiting=16)
+    return queues
+
+
+async def test_n_and_shift_n_walk_the_breaching_queues_wrapping_and_scrolling() -> None:
+    app = make_app(FakeSource(many_queues()))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert order(app).index("q45") == 14 and order(app).index("q10") == 49
+        await pilot.press("n")
+        assert table.cursor_key == "q45"
+        await pilot.press("n")
+        await pilot.pause()
+        assert table.cursor_key == "q10"
+        visible_rows = table.scrollable_content_region.height - 1  # less the header
+        assert table.scroll_y <= 49 < table.scroll_y + visible_rows, "scrolled into view"
+        await pilot.press("n")
+        assert table.cursor_key == "q45", "wraps to the top"
+        await pilot.press("N")
+        assert table.cursor_key == "q10", "wraps to the bottom"
+        await pilot.press("N")
+        assert table.cursor_key == "q45"
+        await pilot.pause()
+        assert table.scroll_y <= 14
+
+
+async def test_n_with_nothing_breaching_says_so_and_stays() -> None:
+    app = make_app(FakeSource([queue("a", "A"), queue("b", "B")]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        table = app.query_one(QueueTable)
+        before = table.cursor_key
+        await pilot.press("n")
+        assert table.cursor_key == before
+        assert notes == [("no queue shown is breaching", "information")]
+
+
+# --- e / E: export the view ----------------------------------------------------------------------------
+
+
+async def test_e_exports_exactly_the_rows_shown_in_order_as_csv(tmp_path: Path) -> None:
+    app = make_app(FakeSource(sample_queues()), export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        await pilot.press("slash", "e", "enter", "s", "s", "s")  # filter, then sort by on queue
+        shown_ids = order(app)
+        assert 1 < len(shown_ids) < 5
+        await pilot.press("e")
+        files = list(tmp_path.glob("queuewatch-*.csv"))
+        assert len(files) == 1
+        assert files[0].name.startswith("queuewatch-") and len(files[0].stem) == len(
+            "queuewatch-20261129-101502"
+        )
+        rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8"))))
+        assert [row["id"] for row in rows] == shown_ids
+        assert notes == [(f"exported {len(shown_ids)} queues to {files[0]}", "information")]
+
+
+async def test_shift_e_exports_json_with_the_documented_schema(tmp_path: Path) -> None:
+    app = make_app(FakeSource(sample_queues()), export_dir=tmp_path, frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("E")
+        path = tmp_path / "queuewatch-20260302-140500.json"  # the frozen wall clock, in UTC
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert set(document) == {"taken_at", "today_at", "partial", "queues", "errors"}
+        assert [q["id"] for q in document["queues"]] == order(app)
+        assert document["queues"][0]["agents"]["idle"] == 0
+
+
+async def test_an_export_that_cannot_be_written_is_a_notification_not_a_crash(tmp_path: Path) -> None:
+    app = make_app(FakeSource(sample_queues()), export_dir=tmp_path / "not-there")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        await pilot.press("e")
+        assert len(notes) == 1
+        message, severity = notes[0]
+        assert severity == "error"
+        assert message.startswith("export failed: No such file or directory: ")
+        assert "not-there" in message
+        await refresh(pilot, app)  # still up and polling
+        assert app.is_running
+
+
+# --- m: media type filter ------------------------------------------------------------------------------
+
+
+def media_queues() -> list[QueueStats]:
+    voice = MediaStats(
+        live=Live(waiting=16, longest_wait_s=200.0, interacting=3),
+        today=Today(
+            offered=50, answered=40, abandoned=9, abandon_rate=0.18, service_level=0.5, sl_target=0.8
+        ),
+    )
+    chat = MediaStats(
+        live=Live(waiting=1, longest_wait_s=12.0, interacting=2),
+        today=Today(
+            offered=30, answered=30, abandoned=0, abandon_rate=0.0, service_level=0.95, sl_target=0.7
+        ),
+    )
+    return [
+        queue("q-both", "Both", waiting=17, longest=200.0, idle=4, by_media={"voice": voice, "chat": chat}),
+        queue("q-voice", "Voice line", waiting=16, longest=200.0, idle=1, by_media={"voice": voice}),
+        queue("q-chat", "Chat desk", waiting=1, longest=12.0, idle=3, by_media={"chat": chat}),
+        queue("q-none", "Quiet"),
+    ]
+
+
+async def test_m_cycles_the_media_filter_combined_with_the_name_filter() -> None:
+    app = make_app(FakeSource(media_queues()))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert status_count(app) == "4 queues"
+        await pilot.press("m")
+        assert app.media == "voice"
+        assert sorted(order(app)) == ["q-both", "q-voice"]
+        assert status_count(app) == "voice · 2 of 4 queues"
+        await pilot.press("m")
+        assert app.media == "chat"
+        assert sorted(order(app)) == ["q-both", "q-chat"]
+        assert shown(app, "q-both", "waiting") == "1", "chat's figure, not the queue's 17"
+        assert shown(app, "q-both", "offered") == "30"
+        assert shown(app, "q-both", "available") == "4", "agents stay the queue's"
+        assert shown(app, "q-both", "name") == "Both"
+        await refresh(pilot, app)
+        assert shown(app, "q-both", "waiting") == "1", "the filter survives refreshes"
+        await pilot.press("slash", *"desk", "enter")
+        assert order(app) == ["q-chat"]
+        assert status_count(app) == "chat · 1 of 4 queues"
+        await pilot.press("slash", "escape")
+        await pilot.press("m", "m", "m")
+        assert app.media == "callback" and order(app) == []
+        await pilot.press("m")
+        assert app.media is None
+        assert len(order(app)) == 4
+        assert shown(app, "q-both", "waiting") == "‼ 17"
+        assert status_count(app) == "4 queues"
+
+
+# --- alerts and mute -----------------------------------------------------------------------------------
+
+
+async def test_a_queue_entering_critical_notifies_once_and_rings_the_bell_if_asked() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source, bell=True)
+    bells: list[None] = []
+    app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        notes = record_notes(app)
+        await wait_for_snapshot(pilot, app)
+        assert notes == [], "what is critical at start is on screen already"
+        source.update("q-billing", waiting=20)
+        await refresh(pilot, app)
+        assert notes == [("Billing critical: 20 waiting (≥ 15)", "error")]
+        assert len(bells) == 1
+        await refresh(pilot, app)
+        source.update("q-billing", waiting=6)  # a warning is not back to OK
+        await refresh(pilot, app)
+        source.update("q-billing", waiting=20)
+        await refresh(pilot, app)
+        assert len(notes) == 1 and len(bells) == 1, "no alert again while hovering on the line"
+
+
+async def test_without_the_bell_option_alerts_are_silent() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source)
+    bells: list[None] = []
+    app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        source.update("q-billing", waiting=20)
+        await refresh(pilot, app)
+        assert [severity for _, severity in notes] == ["error"]
+        assert bells == []
+
+
+async def test_many_alerts_at_once_are_summed_up_after_the_first_three() -> None:
+    source = FakeSource([queue(f"q{i}", f"Queue {i}") for i in range(6)])
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        for i in range(6):
+            source.update(f"q{i}", waiting=20)
+        await refresh(pilot, app)
+        assert [message for message, _ in notes] == [
+            "Queue 0 critical: 20 waiting (≥ 15)",
+            "Queue 1 critical: 20 waiting (≥ 15)",
+            "Queue 2 critical: 20 waiting (≥ 15)",
+            "and 3 more queues became critical",
+        ]
+
+
+async def test_x_mutes_the_queue_under_the_cursor() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        notes = record_notes(app)
+        await pilot.press("down")
+        assert app.query_one(QueueTable).cursor_key == "q-sales"
+        await pilot.press("x")
+        assert shown(app, "q-sales", "name") == "! [VIP] Sales (muted)"
+        assert notes == [("[VIP] Sales: alerts muted", "information")]
+        source.update("q-sales", waiting=30)
+        await refresh(pilot, app)
+        assert shown(app, "q-sales", "name") == "‼ [VIP] Sales (muted)"
+        assert len(notes) == 1, "a muted queue never alerts"
+        await pilot.press("x")
+        assert shown(app, "q-sales", "name") == "‼ [VIP] Sales"
+        assert notes[-1] == ("[VIP] Sales: alerts on", "information")
+
+
+# --- Enter: the queue in detail ------------------------------------------------------------------------
+
+
+def detail_text(app: QueuewatchApp) -> str:
+    return str(app.screen.query_one("#detail-text", Static).content)
+
+
+async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> None:
+    waiting = (("c1", "chat", 40.0), ("c2", "voice", 250.0), ("c3", "voice", 90.0))
+    queues = [queue("q-support", "Support EMEA", waiting=3, longest=250.0, waiting_detail=waiting)]
+    source = FakeSource([*queues, queue("q-calm", "Calm")])
+    app = make_app(source)
+    app.trends = Trends(window=60, spacing=0.001)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert table.cursor_key == "q-support"
+        await pilot.press("enter")
+        assert isinstance(app.screen, QueueDetailScreen)
+        text = detail_text(app)
+        lines = text.splitlines()
+        start = lines.index("Waiting, oldest first")
+        assert [line.split()[1:] for line in lines[start + 2 : start + 5]] == [
+            ["4:10", "voice"],
+            ["1:30", "voice"],
+            ["0:40", "chat"],
+        ]
+        assert "Agents" in text and "target 80%" in text
+        trend = app.screen.query_one("#detail-waiting-trend", Sparkline)
+        assert list(trend.data or []) == [3.0]
+        assert not trend.display, "one sample is no trend"
+
+        source.update("q-support", waiting=1, waiting_detail=(("c2", "voice", 255.0),))
+        await refresh(pilot, app)
+        lines = detail_text(app).splitlines()
+        start = lines.index("Waiting, oldest first")
+        assert lines[start + 2].split()[1:] == ["4:15", "voice"]
+        assert lines[start + 3] == "", "the others have been answered"
+        assert list(trend.data or []) == [3.0, 1.0]
+        assert trend.display
+        label = str(app.screen.query_one("#detail-waiting-label", Label).content)
+        assert label == "Waiting, last 30 min: 1 to 3, now 1"
+
+        sort, media = app.sort, app.media
+        await pilot.press("n", "s", "m", "slash")  # table keys do nothing here
+        assert (app.sort, app.media, table.cursor_key) == (sort, media, "q-support")
+        assert isinstance(app.screen, QueueDetailScreen)
+        await pilot.press("x")  # mutes the queue shown
+        assert app.alerter.muted == {"q-support"}
+
+        await pilot.press("escape")
+        assert not isinstance(app.screen, QueueDetailScreen)
+        assert table.has_focus and table.cursor_key == "q-support"
+        assert shown(app, "q-support", "name").endswith("Support EMEA (muted)")
+
+
+async def test_the_detail_of_a_queue_that_goes_away_says_so() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, QueueDetailScreen)
+        assert app.screen.queue_id == "q-support"
+        source.set_queues([q for q in sample_queues() if q.id != "q-support"])
+        for _ in range(2):  # the first poll misses it; the next lists the queues again
+            await refresh(pilot, app)
+        assert detail_text(app) == "This queue is no longer listed."
+
+
+@pytest.mark.parametrize("key", ["n", "N", "m", "x", "e", "E", "Enter"])
+async def test_help_lists_the_new_keys(key: str) -> None:
+    app = make_app(FakeSource(sample_queues()))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        assert any(line.strip().startswith(f"{key} ") for line in text.splitlines())
