@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from queuewatch.errors import ConfigError
 from queuewatch.model import Agents, QueueStats, Snapshot, Today
 from queuewatch.poller import PollerSettings
+from queuewatch.present import build_view
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
-from queuewatch.tui.present import build_view
 from queuewatch.tui.widgets import QueueTable, TableCell
 
 

@@ -228,7 +228,9 @@ def run_snapshot(settings: Settings, fmt: str, watch: bool, out: TextIO, err: Te
             elif fmt == "csv":
                 out.write(to_csv(visible))
             else:
-                Console(file=out, width=200 if not out.isatty() else None).print(render_table(snap))
+                Console(file=out, width=200 if not out.isatty() else None).print(
+                    render_table(snap, settings.thresholds)
+                )
             out.flush()
 
     poller = Poller(

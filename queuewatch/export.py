@@ -34,8 +34,9 @@ from typing import Any, Literal
 from rich.table import Table
 from rich.text import Text
 
-from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
 from queuewatch.model import QueueStats, Snapshot
+from queuewatch.present import COLUMNS, Sort, build_view
+from queuewatch.thresholds import Thresholds
 
 CSV_COLUMNS = (
     "id",
@@ -166,43 +167,12 @@ def save_view(
 # --- the rich table -------------------------------------------------------------------------------
 
 
-def render_table(snapshot: Snapshot) -> Table:
+def render_table(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Table:
+    """The dashboard's table, once: the same columns, figures and breach marks, sorted by name."""
+    view = build_view(snapshot.queues, thresholds or Thresholds(), "", Sort("name", descending=False))
     table = Table(title=f"{len(snapshot.queues)} queues at {snapshot.taken_at:%H:%M:%S %Z}", expand=False)
-    headers = (
-        "Queue",
-        "Wait",
-        "Longest",
-        "Int",
-        "Avail",
-        "On q",
-        "Not resp",
-        "Off q",
-        "Offered",
-        "Answ",
-        "Aband",
-        "Ab %",
-        "SL %",
-        "ASA",
-        "AHT",
-    )
-    for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-    for q in snapshot.queues:
-        table.add_row(
-            Text(q.name),
-            fmt_count(q.waiting),
-            fmt_duration(q.longest_wait_s),
-            fmt_count(q.interacting),
-            fmt_count(q.agents.idle),
-            fmt_count(q.agents.on_queue),
-            fmt_count(q.agents.not_responding),
-            fmt_count(q.agents.off_queue),
-            fmt_count(q.today.offered),
-            fmt_count(q.today.answered),
-            fmt_count(q.today.abandoned),
-            fmt_percent(q.today.abandon_rate, 1),
-            fmt_percent(q.today.service_level),
-            fmt_duration(q.today.asa_s),
-            fmt_duration(q.today.aht_s),
-        )
+    for column in COLUMNS:
+        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
+    for row in view.rows:
+        table.add_row(*(Text(row.cells[column.key].shown) for column in COLUMNS))
     return table

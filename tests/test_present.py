@@ -10,9 +10,7 @@ from rich.cells import cell_len
 
 from queuewatch.formatting import fmt_duration, fmt_percent
 from queuewatch.model import Live, MediaStats, QueueStats, Today
-from queuewatch.thresholds import Level, Override, Thresholds
-from queuewatch.tui.detail import detail_sections, detail_title
-from queuewatch.tui.present import (
+from queuewatch.present import (
     COLUMN_KEYS,
     COLUMNS_BY_KEY,
     DEFAULT_SORT,
@@ -32,6 +30,8 @@ from queuewatch.tui.present import (
     step_breaching,
     totals,
 )
+from queuewatch.thresholds import Level, Override, Thresholds
+from queuewatch.tui.detail import detail_sections, detail_title
 from tests.fakes import queue, sample_queues
 
 

@@ -28,11 +28,11 @@ from queuewatch.alerts import Alert, Alerter
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
 from queuewatch.poller import Poller, PollerEvent, PollerSettings
+from queuewatch.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
 from queuewatch.tui.messages import PollerReported, SnapshotReceived, to_message
-from queuewatch.tui.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
 from queuewatch.tui.status import PollStatus, describe
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
 from queuewatch.model import QueueStats
+from queuewatch.present import make_row
 from queuewatch.thresholds import Thresholds
-from queuewatch.tui.present import make_row
 
 Section = tuple[str, list[str]]
 

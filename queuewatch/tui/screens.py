@@ -15,9 +15,9 @@ from textual.widgets import Footer, Label, Sparkline, Static
 
 from queuewatch.formatting import fmt_duration
 from queuewatch.model import QueueStats
+from queuewatch.present import COLUMNS, MARKS, Sort
 from queuewatch.thresholds import Level, Override, Rule, Thresholds
 from queuewatch.tui.detail import detail_sections, detail_title
-from queuewatch.tui.present import COLUMNS, MARKS, Sort
 
 
 def _rule_lines(rule: Rule) -> list[str]:

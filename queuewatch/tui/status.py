@@ -22,8 +22,8 @@ from queuewatch.poller import (
     Scheduled,
     SnapshotReady,
 )
+from queuewatch.present import fmt_age
 from queuewatch.source import RateStatus
-from queuewatch.tui.present import fmt_age
 
 #: How many intervals without a successful update make the data stale.
 STALE_AFTER_INTERVALS = 2.0

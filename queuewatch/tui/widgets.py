@@ -26,8 +26,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import ColumnKey
 
 from queuewatch.model import QueueStats
-from queuewatch.thresholds import Level
-from queuewatch.tui.present import (
+from queuewatch.present import (
     COLUMN_KEYS,
     COLUMNS,
     Cell,
@@ -39,6 +38,7 @@ from queuewatch.tui.present import (
     row_sort_key,
     totals,
 )
+from queuewatch.thresholds import Level
 from queuewatch.tui.status import StatusParts
 
 #: Narrowest and widest the queue name column gets; names longer than it end in an ellipsis.
