@@ -100,7 +100,7 @@ async def test_e_exports_exactly_the_rows_shown_in_order_as_csv(tmp_path: Path) 
         notes = record_notes(app)
         await pilot.press("slash", "e", "enter", "s", "s", "s")  # filter, then sort by on queue
         shown_ids = order(app)
-        assert 1 < len(shown_ids) < 5
+        assert len(shown_ids) in range(2, 5)
         await pilot.press("e")
         files = list(tmp_path.glob("queuewatch-*.csv"))
         assert len(files) == 1
