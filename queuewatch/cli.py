@@ -192,6 +192,7 @@ def run_dashboard(settings: Settings) -> int:
         on_event=log_event,
         theme=settings.theme,
         bell=settings.bell,
+        pinned=settings.pinned,
     )
     app.run()
     return app.return_code or EXIT_OK

@@ -14,6 +14,7 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
     timeout = 15                    # seconds to wait for a reply
     theme = "textual-dark"          # any Textual theme name
     bell = false                    # ring the terminal bell when a queue becomes critical
+    pinned = ["*Priority*"]         # queues always at the top of the table (globs, any case)
 
     [thresholds]                    # see queuewatch.thresholds
     longest_wait_warn = 60
@@ -58,6 +59,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "theme": str,
     "bell": bool,
+    "pinned": list,
     "thresholds": dict,
 }
 
@@ -100,6 +102,8 @@ class Settings:
     timeout: float = 15.0
     theme: str | None = None
     bell: bool = False
+    pinned: tuple[str, ...] = ()
+    """Queue name globs (case-insensitive) always shown at the top of the table."""
     """Ring the terminal bell when a queue becomes critical."""
     thresholds: Thresholds = field(default_factory=Thresholds)
     """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
@@ -244,6 +248,7 @@ def build_settings(
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
         "theme": theme,
         "bell": bool(pick("bell")[0]),
+        "pinned": tuple(str(p) for p in data.get("pinned", ())),
         "thresholds": _thresholds(data, text, where),
         "config_path": path if data else None,
         "seed": int(flags.get("seed") or 7),
@@ -301,6 +306,7 @@ EXAMPLE_CONFIG = """\
 # timeout = 15                  # seconds to wait for a reply
 # theme = "textual-dark"        # any Textual theme
 # bell = false                  # ring the terminal bell when a queue becomes critical
+# pinned = ["*VIP*"]           # queues always at the top of the table (globs, any case)
 
 [thresholds]
 # longest_wait_warn = 60        # seconds

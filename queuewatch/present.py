@@ -7,8 +7,9 @@ colour is never the only signal. Unknown values (``None``) show as ``–`` and s
 
 from __future__ import annotations
 
+import fnmatch
 import functools
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -252,8 +253,23 @@ def row_sort_key(cell: Cell, name: Cell, sort: Sort) -> tuple[Any, ...]:
     return (sort_key(cell.value, sort.descending), sort_key(name.value))
 
 
-def sort_rows(rows: Iterable[Row], sort: Sort) -> list[Row]:
-    return sorted(rows, key=lambda row: row_sort_key(row.cells[sort.column], row.cells["name"], sort))
+def sort_rows(rows: Iterable[Row], sort: Sort, pinned: Callable[[str], bool] | None = None) -> list[Row]:
+    """Rows in ``sort`` order; queues whose name ``pinned`` accepts come first (in the same order)."""
+
+    def key(row: Row) -> tuple[Any, ...]:
+        name = row.cells["name"]
+        on_top = pinned is not None and isinstance(name.value, str) and pinned(name.value)
+        return (not on_top, *row_sort_key(row.cells[sort.column], name, sort))
+
+    return sorted(rows, key=key)
+
+
+def pin_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
+    """A predicate for queue names pinned to the top: globs, case-insensitive (as in thresholds)."""
+    if not patterns:
+        return None
+    folded = [pattern.casefold() for pattern in patterns]
+    return lambda name: any(fnmatch.fnmatchcase(name.casefold(), pattern) for pattern in folded)
 
 
 def header(column: Column, sort: Sort) -> str:
@@ -329,6 +345,7 @@ def build_view(
     *,
     media: str | None = None,
     muted: Set[str] = frozenset(),
+    pinned: Sequence[str] = (),
 ) -> View:
     """Filter (by name and media type), classify and sort: the single way from statistics to what
     the table shows.
@@ -339,7 +356,7 @@ def build_view(
     keep = name_matcher(pattern)
     visible = tuple(shown for q in queues if keep(q.name) and (shown := for_media(q, media)) is not None)
     maker = thresholds if isinstance(thresholds, RowMaker) else RowMaker(thresholds)
-    rows = sort_rows(maker.rows(visible, muted), sort)
+    rows = sort_rows(maker.rows(visible, muted), sort, pin_matcher(tuple(pinned)))
     return View(rows=tuple(rows), queues=visible, total=len(queues), media=media)
 
 

@@ -114,3 +114,10 @@ def test_the_bell_flag_reaches_the_settings() -> None:
 
     assert vars(build_parser().parse_args(["--demo", "--bell"]))["bell"] is True
     assert "bell" not in vars(build_parser().parse_args(["--demo"]))
+
+
+def test_pinned_queues_from_the_file(tmp_path: Path) -> None:
+    s = settings(tmp_path, {"demo": True}, text='pinned = ["*VIP*", "Billing"]\n')
+    assert s.pinned == ("*VIP*", "Billing")
+    with pytest.raises(ConfigError, match="pinned must be a list"):
+        settings(tmp_path, {"demo": True}, text='pinned = "*VIP*"\n')

@@ -332,3 +332,15 @@ def test_detail_says_when_nobody_waits_and_which_target_is_the_default() -> None
     assert any(line.endswith("target 80% (default)") for line in sections["Today"])
     unknown = dict(detail_sections(queue("q", "New", waiting=None), Thresholds()))
     assert unknown["Waiting, oldest first"] == ["unknown"]
+
+
+def test_pinned_queues_stay_on_top_whatever_the_sort() -> None:
+    queues = sample_queues()
+    thresholds = Thresholds()
+    for sort in (DEFAULT_SORT, DEFAULT_SORT.reversed(), Sort.by("name"), Sort.by("name").reversed()):
+        view = build_view(queues, thresholds, "", sort, pinned=("billing", "*EMEA"))
+        names = [row.cells["name"].value for row in view.rows]
+        assert set(names[:2]) == {"Billing", "Support EMEA"}, sort
+        unpinned = build_view(queues, thresholds, "", sort)
+        rest = [row.cells["name"].value for row in unpinned.rows if row.cells["name"].value not in names[:2]]
+        assert names[2:] == rest, "the others keep the sort"

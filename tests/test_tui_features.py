@@ -348,3 +348,19 @@ async def test_help_lists_the_new_keys(key: str) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).content)
         assert any(line.strip().startswith(f"{key} ") for line in text.splitlines())
+
+
+async def test_pinned_queues_stay_at_the_top_through_sorts_and_refreshes() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source, pinned=("billing",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert table.row_keys[0] == "q-billing"
+        await pilot.press("S")
+        assert table.row_keys[0] == "q-billing"
+        await pilot.press("s", "s")
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        assert table.row_keys[0] == "q-billing"

@@ -10,7 +10,7 @@ paint. What the table shows comes from ``present.build_view``; what the status b
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from importlib.resources import files
@@ -105,6 +105,7 @@ class QueuewatchApp(App[None]):
         theme: str | None = None,
         export_dir: Path | None = None,
         bell: bool = False,
+        pinned: Sequence[str] = (),
     ) -> None:
         super().__init__()
         if theme:
@@ -116,6 +117,8 @@ class QueuewatchApp(App[None]):
         """The latest snapshot applied to the table (None until the first arrives)."""
         self.sort = DEFAULT_SORT
         self.filter = initial_filter
+        self.pinned = tuple(pinned)
+        """Queue name globs always shown at the top of the table."""
         self.media: str | None = None
         """The media type filter (None: every queue, all media)."""
         self.alerter = Alerter(thresholds)
@@ -198,7 +201,13 @@ class QueuewatchApp(App[None]):
     def _show_queues(self) -> None:
         queues = self.snapshot.queues if self.snapshot is not None else ()
         self._view = build_view(
-            queues, self._rows, self.filter, self.sort, media=self.media, muted=self.alerter.muted
+            queues,
+            self._rows,
+            self.filter,
+            self.sort,
+            media=self.media,
+            muted=self.alerter.muted,
+            pinned=self.pinned,
         )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view.queues)

@@ -35,7 +35,6 @@ from queuewatch.present import (
     Sort,
     fit_middle,
     header,
-    row_sort_key,
     totals,
 )
 from queuewatch.thresholds import Level
@@ -55,11 +54,13 @@ class TableCell:
     so a theme change restyles every cell.
     """
 
-    __slots__ = ("_table", "cell")
+    __slots__ = ("_table", "cell", "key")
 
-    def __init__(self, cell: Cell, table: QueueTable) -> None:
+    def __init__(self, cell: Cell, table: QueueTable, key: str = "") -> None:
         self.cell = cell
         self._table = table
+        self.key = key
+        """The queue id of the row the cell is in."""
 
     def __lt__(self, other: TableCell) -> bool:
         return self.cell < other.cell
@@ -159,7 +160,9 @@ class QueueTable(DataTable[TableCell]):
         self._fit_widths(rows)
         order = [row.key for row in rows]
         if self.row_keys != order:
-            self.sort(sort.column, "name", key=lambda cells: row_sort_key(cells[0].cell, cells[1].cell, sort))
+            # The rows came in the order to show (present.py decides it): follow it.
+            rank = {key: index for index, key in enumerate(order)}
+            self.sort("name", key=lambda cell: rank[cell.key])
         if under_cursor in self._rows:
             self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
 
@@ -187,14 +190,14 @@ class QueueTable(DataTable[TableCell]):
         old = self._rows.get(row.key)
         self._rows[row.key] = row
         if old is None:
-            cells = [TableCell(row.cells[key], self) for key in COLUMN_KEYS]
+            cells = [TableCell(row.cells[key], self, row.key) for key in COLUMN_KEYS]
             self.add_row(*cells, key=row.key)
             return
         if old is row:
             return
         for key in COLUMN_KEYS:
             if old.cells[key] != row.cells[key]:
-                self.update_cell(row.key, key, TableCell(row.cells[key], self))
+                self.update_cell(row.key, key, TableCell(row.cells[key], self, row.key))
 
     def _set_sort(self, sort: Sort) -> None:
         if sort == self._sort:
