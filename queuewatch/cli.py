@@ -193,6 +193,7 @@ def run_dashboard(settings: Settings) -> int:
         theme=settings.theme,
         bell=settings.bell,
         pinned=settings.pinned,
+        columns=settings.columns,
     )
     app.run()
     return app.return_code or EXIT_OK

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from queuewatch.columns import choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
 from queuewatch.thresholds import Thresholds, thresholds_from_config
@@ -60,6 +61,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "theme": str,
     "bell": bool,
     "pinned": list,
+    "columns": list,
     "thresholds": dict,
 }
 
@@ -102,9 +104,11 @@ class Settings:
     timeout: float = 15.0
     theme: str | None = None
     bell: bool = False
+    """Ring the terminal bell when a queue becomes critical."""
     pinned: tuple[str, ...] = ()
     """Queue name globs (case-insensitive) always shown at the top of the table."""
-    """Ring the terminal bell when a queue becomes critical."""
+    columns: tuple[str, ...] = ()
+    """The table's columns and their order (field names); empty: all of them."""
     thresholds: Thresholds = field(default_factory=Thresholds)
     """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
     config_path: Path | None = None
@@ -192,6 +196,15 @@ def _thresholds(data: Mapping[str, Any], text: str, where: str) -> Thresholds:
         raise ConfigError(f"{where}{_line_of(text, key)}: {error.message}") from None
 
 
+def _columns(data: Mapping[str, Any], text: str, where: str) -> tuple[str, ...]:
+    keys = tuple(str(key) for key in data.get("columns", ()))
+    try:
+        choose_columns(keys)
+    except ValueError as error:
+        raise ConfigError(f"{where}{_line_of(text, 'columns')}: columns: {error}") from None
+    return keys
+
+
 def _env_first(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
     for name in names:
         if name in env:
@@ -249,6 +262,7 @@ def build_settings(
         "theme": theme,
         "bell": bool(pick("bell")[0]),
         "pinned": tuple(str(p) for p in data.get("pinned", ())),
+        "columns": _columns(data, text, where),
         "thresholds": _thresholds(data, text, where),
         "config_path": path if data else None,
         "seed": int(flags.get("seed") or 7),
@@ -307,6 +321,7 @@ EXAMPLE_CONFIG = """\
 # theme = "textual-dark"        # any Textual theme
 # bell = false                  # ring the terminal bell when a queue becomes critical
 # pinned = ["*VIP*"]           # queues always at the top of the table (globs, any case)
+# columns = ["name", "waiting", "longest_wait_s", "available", "service_level"]  # shown, in order
 
 [thresholds]
 # longest_wait_warn = 60        # seconds

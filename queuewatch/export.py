@@ -34,8 +34,9 @@ from typing import Any, Literal
 from rich.table import Table
 from rich.text import Text
 
+from queuewatch.columns import COLUMNS
 from queuewatch.model import QueueStats, Snapshot
-from queuewatch.present import COLUMNS, Sort, build_view
+from queuewatch.present import Sort, build_view
 from queuewatch.thresholds import Thresholds
 
 CSV_COLUMNS = (

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
+from queuewatch.columns import COLUMN_KEYS, COLUMNS_BY_KEY, Column
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
 from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
@@ -27,37 +28,6 @@ MUTED_MARK = "(muted)"
 SORT_MARKS = {False: "▲", True: "▼"}
 
 SortValue = float | str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A table column: its key (a field name), its short header and what it means."""
-
-    key: str
-    header: str
-    title: str
-    numeric: bool = True
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("name", "Queue", "queue name", numeric=False),
-    Column("waiting", "Wait", "conversations waiting"),
-    Column("longest_wait_s", "Longest", "longest wait now (m:ss)"),
-    Column("interacting", "Intr", "conversations interacting"),
-    Column("available", "Avail", "agents available (idle)"),
-    Column("on_queue", "OnQ", "agents on queue"),
-    Column("not_responding", "NoRsp", "agents not responding"),
-    Column("off_queue", "OffQ", "agents off queue"),
-    Column("offered", "Offer", "offered today"),
-    Column("answered", "Ans", "answered today"),
-    Column("abandoned", "Abn", "abandoned today"),
-    Column("abandon_rate", "Ab%", "abandon rate today (%)"),
-    Column("service_level", "SL%", "service level today (%)"),
-    Column("asa_s", "ASA", "average speed of answer today (m:ss)"),
-    Column("aht_s", "AHT", "average handle time today (m:ss)"),
-)
-COLUMN_KEYS = tuple(column.key for column in COLUMNS)
-COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in COLUMNS}
 
 
 # --- formatting -------------------------------------------------------------------------------------
@@ -227,10 +197,10 @@ class Sort:
     def reversed(self) -> Sort:
         return replace(self, descending=not self.descending)
 
-    def next(self) -> Sort:
-        """The next column, largest first for figures, A to Z for names."""
-        index = (COLUMN_KEYS.index(self.column) + 1) % len(COLUMN_KEYS)
-        return Sort.by(COLUMN_KEYS[index])
+    def next(self, keys: Sequence[str] = COLUMN_KEYS) -> Sort:
+        """The next of ``keys`` (the columns shown), largest first for figures, A to Z for names."""
+        index = (keys.index(self.column) + 1) % len(keys) if self.column in keys else 0
+        return Sort.by(keys[index])
 
     @staticmethod
     def by(column: str) -> Sort:

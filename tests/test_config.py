@@ -121,3 +121,12 @@ def test_pinned_queues_from_the_file(tmp_path: Path) -> None:
     assert s.pinned == ("*VIP*", "Billing")
     with pytest.raises(ConfigError, match="pinned must be a list"):
         settings(tmp_path, {"demo": True}, text='pinned = "*VIP*"\n')
+
+
+def test_columns_from_the_file(tmp_path: Path) -> None:
+    s = settings(tmp_path, {"demo": True}, text='columns = ["waiting", "name", "service_level"]\n')
+    assert s.columns == ("waiting", "name", "service_level")
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, {"demo": True}, text='\ncolumns = ["name", "queue_depth"]\n')
+    message = str(caught.value)
+    assert "line 2" in message and "'queue_depth'" in message and "longest_wait_s" in message

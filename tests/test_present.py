@@ -344,3 +344,16 @@ def test_pinned_queues_stay_on_top_whatever_the_sort() -> None:
         unpinned = build_view(queues, thresholds, "", sort)
         rest = [row.cells["name"].value for row in unpinned.rows if row.cells["name"].value not in names[:2]]
         assert names[2:] == rest, "the others keep the sort"
+
+
+def test_choose_columns() -> None:
+    from queuewatch.columns import COLUMNS, choose_columns
+
+    assert choose_columns(()) == COLUMNS
+    assert [c.key for c in choose_columns(["waiting", "name", "waiting", "aht_s"])] == [
+        "name",
+        "waiting",
+        "aht_s",
+    ]
+    with pytest.raises(ValueError, match="unknown column 'depth'"):
+        choose_columns(["depth"])

@@ -364,3 +364,21 @@ async def test_pinned_queues_stay_at_the_top_through_sorts_and_refreshes() -> No
         await pilot.press("r")
         await wait_for_snapshot(pilot, app, than=before)
         assert table.row_keys[0] == "q-billing"
+
+
+async def test_the_config_chooses_the_columns_and_their_order() -> None:
+    from textual.widgets.data_table import ColumnKey
+
+    source = FakeSource(sample_queues())
+    app = make_app(source, columns=("service_level", "waiting"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert [str(key.value) for key in table.columns] == ["name", "service_level", "waiting"]
+        assert app.sort.column == "service_level", "the default sort column is not shown"
+        await pilot.press("s")
+        assert app.sort.column == "waiting"
+        await pilot.press("s")
+        assert app.sort.column == "name", "s cycles through the columns shown only"
+        assert table.get_cell("q-support", "waiting").cell.shown == "‼ 16"
+        assert ColumnKey("aht_s") not in table.columns

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Input
 
 import queuewatch
 from queuewatch.alerts import Alert, Alerter
+from queuewatch.columns import choose_columns
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
 from queuewatch.poller import Poller, PollerEvent, PollerSettings
@@ -106,6 +107,7 @@ class QueuewatchApp(App[None]):
         export_dir: Path | None = None,
         bell: bool = False,
         pinned: Sequence[str] = (),
+        columns: Sequence[str] = (),
     ) -> None:
         super().__init__()
         if theme:
@@ -115,10 +117,13 @@ class QueuewatchApp(App[None]):
         self._rows = RowMaker(thresholds)
         self.snapshot: Snapshot | None = None
         """The latest snapshot applied to the table (None until the first arrives)."""
-        self.sort = DEFAULT_SORT
         self.filter = initial_filter
         self.pinned = tuple(pinned)
         """Queue name globs always shown at the top of the table."""
+        self.columns = choose_columns(columns)
+        """The table's columns, in order; all of them unless the config file chose."""
+        shown = [column.key for column in self.columns]
+        self.sort = DEFAULT_SORT if DEFAULT_SORT.column in shown else Sort.by(shown[min(1, len(shown) - 1)])
         self.media: str | None = None
         """The media type filter (None: every queue, all media)."""
         self.alerter = Alerter(thresholds)
@@ -141,7 +146,7 @@ class QueuewatchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield TotalsBar(id="totals")
-        yield QueueTable(self.sort, id="queue-table")
+        yield QueueTable(self.sort, columns=self.columns, id="queue-table")
         yield FilterInput(
             value=self.filter,
             placeholder="filter queues by name (* matches anything; Enter keeps, Esc clears)",
@@ -279,7 +284,7 @@ class QueuewatchApp(App[None]):
         self._show_status()
 
     def action_sort_next(self) -> None:
-        self._sort_by(self.sort.next())
+        self._sort_by(self.sort.next([column.key for column in self.columns]))
 
     def action_sort_reverse(self) -> None:
         self._sort_by(self.sort.reversed())

@@ -13,9 +13,10 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Sparkline, Static
 
+from queuewatch.columns import COLUMNS
 from queuewatch.formatting import fmt_duration
 from queuewatch.model import QueueStats
-from queuewatch.present import COLUMNS, MARKS, Sort
+from queuewatch.present import MARKS, Sort
 from queuewatch.thresholds import Level, Override, Rule, Thresholds
 from queuewatch.tui.detail import detail_sections, detail_title
 

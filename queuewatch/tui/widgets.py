@@ -25,18 +25,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import ColumnKey
 
+from queuewatch.columns import COLUMNS, Column
 from queuewatch.model import QueueStats
-from queuewatch.present import (
-    COLUMN_KEYS,
-    COLUMNS,
-    Cell,
-    Column,
-    Row,
-    Sort,
-    fit_middle,
-    header,
-    totals,
-)
+from queuewatch.present import Cell, Row, Sort, fit_middle, header, totals
 from queuewatch.thresholds import Level
 from queuewatch.tui.status import StatusParts
 
@@ -80,17 +71,20 @@ class QueueTable(DataTable[TableCell]):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(_LEVEL_CLASSES.values())
 
-    def __init__(self, sort: Sort, *, id: str | None = None) -> None:
+    def __init__(self, sort: Sort, *, columns: Sequence[Column] = COLUMNS, id: str | None = None) -> None:
         self._hold_scroll = False
         # The queue name stays in view when a narrow terminal scrolls the figures sideways.
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0, fixed_columns=1)
         self._sort = sort
+        self.shown_columns = tuple(columns)
+        """The columns on show, in order (the queue name first)."""
+        self._keys = tuple(column.key for column in self.shown_columns)
         self._rows: dict[str, Row] = {}
         self._name_width = NAME_MAX_WIDTH
         self._styles: dict[Level, Style] = {}
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
+        for column in self.shown_columns:
             self.add_column(self._label(column), key=column.key)
 
     # --- drawing -------------------------------------------------------------------------------------
@@ -190,12 +184,12 @@ class QueueTable(DataTable[TableCell]):
         old = self._rows.get(row.key)
         self._rows[row.key] = row
         if old is None:
-            cells = [TableCell(row.cells[key], self, row.key) for key in COLUMN_KEYS]
+            cells = [TableCell(row.cells[key], self, row.key) for key in self._keys]
             self.add_row(*cells, key=row.key)
             return
         if old is row:
             return
-        for key in COLUMN_KEYS:
+        for key in self._keys:
             if old.cells[key] != row.cells[key]:
                 self.update_cell(row.key, key, TableCell(row.cells[key], self, row.key))
 
@@ -204,7 +198,7 @@ class QueueTable(DataTable[TableCell]):
             return
         changed = {self._sort.column, sort.column}
         self._sort = sort
-        for column in COLUMNS:
+        for column in self.shown_columns:
             if column.key in changed:
                 self.columns[ColumnKey(column.key)].label = self._label(column)
 
@@ -218,9 +212,10 @@ class QueueTable(DataTable[TableCell]):
 
         The queue name gets whatever room the figures leave, within bounds; longer names are cut.
         """
-        widths = {column.key: cell_len(self._label(column).plain) for column in COLUMNS}
+        widths = {column.key: cell_len(self._label(column).plain) for column in self.shown_columns}
         for row in rows:
-            for key, width in row.widths.items():
+            for key in self._keys:
+                width = row.widths[key]
                 if width + 1 > widths[key]:
                     widths[key] = width + 1
         room = self.scrollable_content_region.width - sum(w for k, w in widths.items() if k != "name")

@@ -1,0 +1,55 @@
+"""The dashboard's columns: their keys (field names), headers and meanings, and the choice of them.
+
+Pure, and free of rich, so the config can check a ``columns`` list before anything is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: its key (a field name), its short header and what it means."""
+
+    key: str
+    header: str
+    title: str
+    numeric: bool = True
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Queue", "queue name", numeric=False),
+    Column("waiting", "Wait", "conversations waiting"),
+    Column("longest_wait_s", "Longest", "longest wait now (m:ss)"),
+    Column("interacting", "Intr", "conversations interacting"),
+    Column("available", "Avail", "agents available (idle)"),
+    Column("on_queue", "OnQ", "agents on queue"),
+    Column("not_responding", "NoRsp", "agents not responding"),
+    Column("off_queue", "OffQ", "agents off queue"),
+    Column("offered", "Offer", "offered today"),
+    Column("answered", "Ans", "answered today"),
+    Column("abandoned", "Abn", "abandoned today"),
+    Column("abandon_rate", "Ab%", "abandon rate today (%)"),
+    Column("service_level", "SL%", "service level today (%)"),
+    Column("asa_s", "ASA", "average speed of answer today (m:ss)"),
+    Column("aht_s", "AHT", "average handle time today (m:ss)"),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+
+COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in COLUMNS}
+
+
+def choose_columns(keys: Sequence[str] | None) -> tuple[Column, ...]:
+    """The columns to show, in the order given (the queue name always first); all when None.
+
+    Raises ``ValueError`` naming an unknown key and the valid ones.
+    """
+    if not keys:
+        return COLUMNS
+    unknown = [key for key in keys if key not in COLUMN_KEYS]
+    if unknown:
+        raise ValueError(f"unknown column {unknown[0]!r}: use {', '.join(COLUMN_KEYS)}")
+    ordered = ["name", *(key for key in dict.fromkeys(keys) if key != "name")]
+    return tuple(COLUMNS_BY_KEY[key] for key in ordered)
