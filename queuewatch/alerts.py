@@ -116,3 +116,17 @@ class Alerter:
         self._states = states
         self._baseline_taken = True
         return alerts
+
+
+def desktop_notification(message: str, *, tmux: bool = False) -> str:
+    """The escape sequence that asks the terminal for a desktop notification (OSC 9).
+
+    It travels with the screen, so it reaches the supervisor's own desktop over SSH too (iTerm2,
+    kitty, WezTerm, foot, Windows Terminal show it; others ignore it). Control characters are
+    dropped so the message cannot end the sequence early; inside tmux it is wrapped to pass through.
+    """
+    text = "".join(ch for ch in message if ch.isprintable())[:200]
+    sequence = f"\x1b]9;{text}\x07"
+    if tmux:
+        return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    return sequence

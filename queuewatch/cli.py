@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="ring the terminal bell when a queue becomes critical",
     )
+    parser.add_argument(
+        "--desktop-notify",
+        dest="desktop_notify",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also ask the terminal for a desktop notification then (OSC 9; works over SSH)",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
@@ -192,6 +199,8 @@ def run_dashboard(settings: Settings) -> int:
         on_event=log_event,
         theme=settings.theme,
         bell=settings.bell,
+        desktop_notify=settings.desktop_notify,
+        in_tmux="TMUX" in os.environ,
         pinned=settings.pinned,
         columns=settings.columns,
     )

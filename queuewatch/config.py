@@ -14,6 +14,7 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
     timeout = 15                    # seconds to wait for a reply
     theme = "textual-dark"          # any Textual theme name
     bell = false                    # ring the terminal bell when a queue becomes critical
+    desktop_notify = false          # and ask the terminal for a desktop notification (OSC 9)
     pinned = ["*Priority*"]         # queues always at the top of the table (globs, any case)
 
     [thresholds]                    # see queuewatch.thresholds
@@ -60,6 +61,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "theme": str,
     "bell": bool,
+    "desktop_notify": bool,
     "pinned": list,
     "columns": list,
     "thresholds": dict,
@@ -105,6 +107,8 @@ class Settings:
     theme: str | None = None
     bell: bool = False
     """Ring the terminal bell when a queue becomes critical."""
+    desktop_notify: bool = False
+    """Also ask the terminal for a desktop notification then (OSC 9)."""
     pinned: tuple[str, ...] = ()
     """Queue name globs (case-insensitive) always shown at the top of the table."""
     columns: tuple[str, ...] = ()
@@ -261,6 +265,7 @@ def build_settings(
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
         "theme": theme,
         "bell": bool(pick("bell")[0]),
+        "desktop_notify": bool(pick("desktop_notify")[0]),
         "pinned": tuple(str(p) for p in data.get("pinned", ())),
         "columns": _columns(data, text, where),
         "thresholds": _thresholds(data, text, where),
@@ -320,6 +325,7 @@ EXAMPLE_CONFIG = """\
 # timeout = 15                  # seconds to wait for a reply
 # theme = "textual-dark"        # any Textual theme
 # bell = false                  # ring the terminal bell when a queue becomes critical
+# desktop_notify = false        # and ask the terminal for a desktop notification (OSC 9)
 # pinned = ["*VIP*"]           # queues always at the top of the table (globs, any case)
 # columns = ["name", "waiting", "longest_wait_s", "available", "service_level"]  # shown, in order
 

@@ -112,3 +112,14 @@ def test_the_queue_s_own_rule_decides() -> None:
     vip, other = queue("a", "VIP line", waiting=1), queue("b", "Other", waiting=1)
     alerted(alerter, vip, other)
     assert alerted(alerter, queue("a", "VIP line", waiting=4), queue("b", "Other", waiting=4)) == ["a"]
+
+
+def test_desktop_notification_escape_cannot_be_broken_out_of() -> None:
+    from queuewatch.alerts import desktop_notification
+
+    sequence = desktop_notification("[VIP] Sales\x07\x1b]0;pwned\x07 critical")
+    assert sequence == "\x1b]9;[VIP] Sales]0;pwned critical\x07"
+    assert sequence.count("\x07") == 1 and sequence.count("\x1b") == 1
+    wrapped = desktop_notification("Billing", tmux=True)
+    assert wrapped == "\x1bPtmux;\x1b\x1b]9;Billing\x07\x1b\\"
+    assert len(desktop_notification("x" * 500)) == len("\x1b]9;\x07") + 200

@@ -130,3 +130,9 @@ def test_columns_from_the_file(tmp_path: Path) -> None:
         settings(tmp_path, {"demo": True}, text='\ncolumns = ["name", "queue_depth"]\n')
     message = str(caught.value)
     assert "line 2" in message and "'queue_depth'" in message and "longest_wait_s" in message
+
+
+def test_desktop_notify_from_flag_or_file(tmp_path: Path) -> None:
+    assert settings(tmp_path, {"demo": True}).desktop_notify is False
+    assert settings(tmp_path, {"demo": True, "desktop_notify": True}).desktop_notify is True
+    assert settings(tmp_path, {"demo": True}, text="desktop_notify = true\n").desktop_notify is True

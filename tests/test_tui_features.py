@@ -382,3 +382,16 @@ async def test_the_config_chooses_the_columns_and_their_order() -> None:
         assert app.sort.column == "name", "s cycles through the columns shown only"
         assert table.get_cell("q-support", "waiting").cell.shown == "‼ 16"
         assert ColumnKey("aht_s") not in table.columns
+
+
+async def test_desktop_notification_on_alerts_when_asked() -> None:
+    for asked in (True, False):
+        source = FakeSource(sample_queues())
+        app = make_app(source, desktop_notify=asked)
+        sent: list[str] = []
+        app.notify_desktop = sent.append  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_snapshot(pilot, app)
+            source.update("q-billing", waiting=20)
+            await refresh(pilot, app)
+        assert sent == (["queuewatch: Billing critical: 20 waiting (≥ 15)"] if asked else [])

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 import queuewatch
-from queuewatch.alerts import Alert, Alerter
+from queuewatch.alerts import Alert, Alerter, desktop_notification
 from queuewatch.columns import choose_columns
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
@@ -106,6 +106,8 @@ class QueuewatchApp(App[None]):
         theme: str | None = None,
         export_dir: Path | None = None,
         bell: bool = False,
+        desktop_notify: bool = False,
+        in_tmux: bool = False,
         pinned: Sequence[str] = (),
         columns: Sequence[str] = (),
     ) -> None:
@@ -130,6 +132,9 @@ class QueuewatchApp(App[None]):
         self.trends = Trends()
         self.export_dir = export_dir if export_dir is not None else Path.cwd()
         self.bell_on_alert = bell
+        self.desktop_notify = desktop_notify
+        """Also ask the terminal for a desktop notification on alerts (OSC 9)."""
+        self._in_tmux = in_tmux
         self._clock = clock
         self._wall_clock = wall_clock
         self._tz = tz
@@ -196,6 +201,14 @@ class QueuewatchApp(App[None]):
             self.notify(f"and {more} more queues became critical", severity="error", timeout=15, markup=False)
         if alerts and self.bell_on_alert:
             self.bell()
+        if alerts and self.desktop_notify:
+            text = alerts[0].message if len(alerts) == 1 else f"{len(alerts)} queues became critical"
+            self.notify_desktop(f"queuewatch: {text}")
+
+    def notify_desktop(self, message: str) -> None:
+        """Ask the terminal for a desktop notification (written the way ``App.bell`` writes BEL)."""
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(desktop_notification(message, tmux=self._in_tmux))
 
     def on_poller_reported(self, message: PollerReported) -> None:
         self._status = self._status.after(message.event, self._clock())
