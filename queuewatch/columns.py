@@ -38,7 +38,12 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 
-COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in COLUMNS}
+#: Columns shown only when the config file's ``columns`` asks for them.
+OPTIONAL_COLUMNS: tuple[Column, ...] = (
+    Column("trend", "Trend", "conversations waiting over the last 30 minutes (sparkline; sorts by its peak)"),
+)
+
+COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in (*COLUMNS, *OPTIONAL_COLUMNS)}
 
 
 def choose_columns(keys: Sequence[str] | None) -> tuple[Column, ...]:
@@ -48,8 +53,8 @@ def choose_columns(keys: Sequence[str] | None) -> tuple[Column, ...]:
     """
     if not keys:
         return COLUMNS
-    unknown = [key for key in keys if key not in COLUMN_KEYS]
+    unknown = [key for key in keys if key not in COLUMNS_BY_KEY]
     if unknown:
-        raise ValueError(f"unknown column {unknown[0]!r}: use {', '.join(COLUMN_KEYS)}")
+        raise ValueError(f"unknown column {unknown[0]!r}: use {', '.join(COLUMNS_BY_KEY)}")
     ordered = ["name", *(key for key in dict.fromkeys(keys) if key != "name")]
     return tuple(COLUMNS_BY_KEY[key] for key in ordered)

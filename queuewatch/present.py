@@ -145,14 +145,35 @@ def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
     }
 
 
-def make_row(stats: QueueStats, thresholds: Thresholds, *, muted: bool = False) -> Row:
-    """One queue's row, its cells classified by the queue's rule; a muted queue's name says so."""
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 12) -> str:
+    """The last ``width`` values as a row of block characters, scaled to their peak."""
+    recent = list(values)[-width:]
+    if not recent:
+        return ""
+    peak = max(recent)
+    if peak <= 0:
+        return SPARK_LEVELS[0] * len(recent)
+    top = len(SPARK_LEVELS) - 1
+    return "".join(SPARK_LEVELS[min(top, round(v / peak * top))] for v in recent)
+
+
+def make_row(
+    stats: QueueStats, thresholds: Thresholds, *, muted: bool = False, trend: Sequence[float] = ()
+) -> Row:
+    """One queue's row, its cells classified by the queue's rule; a muted queue's name says so.
+
+    ``trend`` is the queue's recent waiting counts, for the optional trend column.
+    """
     levels = classify(stats, thresholds.for_queue(stats.name))
     row_level = worst(levels)
     name = f"{stats.name} {MUTED_MARK}" if muted else stats.name
     cells = {"name": Cell(name, stats.name, row_level, justify="left")}
     for key, (text, value) in _numbers(stats).items():
         cells[key] = Cell(text, value, levels.get(key, Level.OK))
+    cells["trend"] = Cell(sparkline(trend), max(trend) if trend else None)
     widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
     return Row(key=stats.id, cells=cells, level=row_level, widths=widths)
 
@@ -166,19 +187,25 @@ class RowMaker:
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
-        self._made: dict[str, tuple[QueueStats, bool, Row]] = {}
+        self._made: dict[str, tuple[QueueStats, bool, tuple[float, ...], Row]] = {}
 
-    def rows(self, queues: Iterable[QueueStats], muted: Set[str] = frozenset()) -> list[Row]:
-        made: dict[str, tuple[QueueStats, bool, Row]] = {}
+    def rows(
+        self,
+        queues: Iterable[QueueStats],
+        muted: Set[str] = frozenset(),
+        trends: Callable[[str], Sequence[float]] | None = None,
+    ) -> list[Row]:
+        made: dict[str, tuple[QueueStats, bool, tuple[float, ...], Row]] = {}
         rows = []
         for stats in queues:
             known = self._made.get(stats.id)
             is_muted = stats.id in muted
-            if known is not None and known[0] == stats and known[1] == is_muted:
-                row = known[2]
+            trend = tuple(trends(stats.id)) if trends is not None else ()
+            if known is not None and known[0] == stats and known[1] == is_muted and known[2] == trend:
+                row = known[3]
             else:
-                row = make_row(stats, self.thresholds, muted=is_muted)
-            made[stats.id] = (stats, is_muted, row)
+                row = make_row(stats, self.thresholds, muted=is_muted, trend=trend)
+            made[stats.id] = (stats, is_muted, trend, row)
             rows.append(row)
         self._made = made
         return rows
@@ -316,6 +343,7 @@ def build_view(
     media: str | None = None,
     muted: Set[str] = frozenset(),
     pinned: Sequence[str] = (),
+    trends: Callable[[str], Sequence[float]] | None = None,
 ) -> View:
     """Filter (by name and media type), classify and sort: the single way from statistics to what
     the table shows.
@@ -326,7 +354,7 @@ def build_view(
     keep = name_matcher(pattern)
     visible = tuple(shown for q in queues if keep(q.name) and (shown := for_media(q, media)) is not None)
     maker = thresholds if isinstance(thresholds, RowMaker) else RowMaker(thresholds)
-    rows = sort_rows(maker.rows(visible, muted), sort, pin_matcher(tuple(pinned)))
+    rows = sort_rows(maker.rows(visible, muted, trends), sort, pin_matcher(tuple(pinned)))
     return View(rows=tuple(rows), queues=visible, total=len(queues), media=media)
 
 

@@ -357,3 +357,14 @@ def test_choose_columns() -> None:
     ]
     with pytest.raises(ValueError, match="unknown column 'depth'"):
         choose_columns(["depth"])
+
+
+def test_sparkline_scales_to_the_peak_and_keeps_the_latest() -> None:
+    from queuewatch.present import sparkline
+
+    assert sparkline([]) == ""
+    assert sparkline([0, 0, 0]) == "▁▁▁"
+    assert sparkline([0, 7, 14]) == "▁▅█"
+    assert sparkline(list(range(30)), width=5) == sparkline([25, 26, 27, 28, 29])
+    row = make_row(sample_queues()[0], Thresholds(), trend=[1.0, 4.0, 2.0])
+    assert row.cells["trend"].text == "▃█▅" and row.cells["trend"].value == 4.0

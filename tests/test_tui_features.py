@@ -395,3 +395,18 @@ async def test_desktop_notification_on_alerts_when_asked() -> None:
             source.update("q-billing", waiting=20)
             await refresh(pilot, app)
         assert sent == (["queuewatch: Billing critical: 20 waiting (≥ 15)"] if asked else [])
+
+
+async def test_the_optional_trend_column_draws_recent_waiting() -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source, columns=("waiting", "trend"))
+    app.trends = Trends(spacing=0.001)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert [str(key.value) for key in table.columns] == ["name", "waiting", "trend"]
+        for waiting in (2, 8):
+            source.update("q-billing", waiting=waiting)
+            await refresh(pilot, app)
+        spark = table.get_cell("q-billing", "trend").cell
+        assert spark.text == "▁▃█" and spark.value == 8, "0, then 2, then 8 waiting"

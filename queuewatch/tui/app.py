@@ -226,6 +226,7 @@ class QueuewatchApp(App[None]):
             media=self.media,
             muted=self.alerter.muted,
             pinned=self.pinned,
+            trends=self.trends.waiting if any(c.key == "trend" for c in self.columns) else None,
         )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view.queues)
