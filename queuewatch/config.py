@@ -115,7 +115,6 @@ class Settings:
     """The table's columns and their order (field names); empty: all of them."""
     thresholds: Thresholds = field(default_factory=Thresholds)
     """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
-    config_path: Path | None = None
     seed: int = 7
     """Demo simulator seed."""
 
@@ -269,7 +268,6 @@ def build_settings(
         "pinned": tuple(str(p) for p in data.get("pinned", ())),
         "columns": _columns(data, text, where),
         "thresholds": _thresholds(data, text, where),
-        "config_path": path if data else None,
         "seed": int(flags.get("seed") or 7),
     }
     if demo:

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -195,7 +195,6 @@ class _State:
     today_failed: frozenset[str] = frozenset()
     today_due: float = 0.0
     today_errors: tuple[PartFailure, ...] = ()
-    extra_errors: list[PartFailure] = field(default_factory=list)
 
 
 class Poller:
@@ -229,7 +228,6 @@ class Poller:
         self._state = _State()
         self._source: QueueSource | None = None
         self._stretch = 1.0
-        self.polls = 0
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -329,7 +327,6 @@ class Poller:
     def _poll(self, source: QueueSource) -> float | None:
         """One poll. Returns the earliest monotonic time of the next one, or None to stop."""
         self._emit(PollStarted())
-        self.polls += 1
         state = self._state
         now = self._clock()
         not_before = now
