@@ -29,6 +29,7 @@ class Terminal:
         columns: int = 100,
         lines: int = 30,
         env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
     ) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
@@ -41,6 +42,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env=environ,
+            cwd=cwd,
             close_fds=True,
             start_new_session=True,
         )

@@ -32,6 +32,7 @@ from queuewatch.poller import (
     SnapshotReady,
 )
 from queuewatch.source import QueueSource
+from queuewatch.untrusted import clean_lines
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 2, 3, 4
 #: PollFailed.kind -> exit code.
@@ -156,6 +157,13 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
     return connect
 
 
+class CleanFormatter(logging.Formatter):
+    """A log line holds no control character, whatever a message quoted (``cat`` of the log is safe)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_lines(super().format(record))
+
+
 def _open_log(path: str) -> None:
     """Log to ``path``, created with mode 0600 (it may name queues and hosts, never secrets)."""
     try:
@@ -163,8 +171,8 @@ def _open_log(path: str) -> None:
         os.chmod(path, 0o600)
     except OSError as error:
         raise ConfigError(f"--log-file {path}: {error.strerror}") from None
-    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace"))
+    handler.setFormatter(CleanFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("queuewatch")
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -43,6 +43,7 @@ from queuewatch.columns import choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
 from queuewatch.thresholds import Thresholds, thresholds_from_config
+from queuewatch.untrusted import clean
 
 ID_VARS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYS_CLIENT_ID")
 SECRET_VARS = ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_SECRET")
@@ -259,13 +260,13 @@ def build_settings(
         else 4,
         "timeout": _number(timeout, "timeout", tsource, 0.1) if timeout is not None else 15.0,
         "timezone": check_timezone(tz, tzsource) if tz is not None else local_timezone(env),
-        "filter": pick("filter")[0] or "",
+        "filter": clean(pick("filter")[0] or ""),
         "queues": pick("queues")[0],
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
         "theme": theme,
         "bell": bool(pick("bell")[0]),
         "desktop_notify": bool(pick("desktop_notify")[0]),
-        "pinned": tuple(str(p) for p in data.get("pinned", ())),
+        "pinned": tuple(clean(p) for p in data.get("pinned", ())),
         "columns": _columns(data, text, where),
         "thresholds": _thresholds(data, text, where),
         "seed": int(flags.get("seed") or 7),
@@ -300,7 +301,7 @@ def build_settings(
             if not value.strip():
                 raise ConfigError(f"{name} is set but empty: give it the OAuth client's value")
     return Settings(
-        region_label=label,
+        region_label=clean(label),
         base_url=base_url,
         client_id=client_id[1].strip() if client_id else None,
         client_secret=Secret(client_secret[1].strip()) if client_secret else None,

@@ -13,10 +13,12 @@ Everything that can go wrong talking to Genesys Cloud is turned into one of thes
         └── BadResponse             a reply we could not understand           (exit 4)
 
 Every message is one line, written for the person at the terminal, and never contains a
-secret or a token.
+secret or a token, nor a control character (text quoted from outside is cleaned here).
 """
 
 from __future__ import annotations
+
+from queuewatch.untrusted import clean
 
 
 class QueuewatchError(Exception):
@@ -25,6 +27,9 @@ class QueuewatchError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        # Messages often quote a server (its error text, a queue name): cleaned here, once, so
+        # that no error can carry a control sequence to a terminal or a log.
+        message = clean(message, limit=1000)
         super().__init__(message)
         self.message = message
 

@@ -14,7 +14,9 @@ The JSON shape (null where a value is unknown)::
      "errors": [{"part", "kind", "message", "queue_ids"}]}
 
 CSV has one row per queue with the same names flattened by ``.`` (``agents.idle``,
-``today.service_level``); ``by_media`` is left out; unknown values are empty cells.
+``today.service_level``); ``by_media`` is left out; unknown values are empty cells. A text cell
+that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR)
+gets a leading ``'``, as OWASP advises for CSV injection.
 
 ``save_view`` writes what the dashboard shows (its queues, in its order) to a new file in one of
 those two formats: the dashboard's ``e`` and ``E`` keys.
@@ -38,6 +40,7 @@ from queuewatch.columns import COLUMNS
 from queuewatch.model import QueueStats, Snapshot
 from queuewatch.present import Sort, build_view
 from queuewatch.thresholds import Thresholds
+from queuewatch.untrusted import csv_cell
 
 CSV_COLUMNS = (
     "id",
@@ -128,7 +131,7 @@ def to_csv(queues: tuple[QueueStats, ...] | list[QueueStats]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in csv_rows(queues):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
     return out.getvalue()
 
 

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
@@ -56,6 +56,7 @@ from queuewatch.model import (
     Today,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
+from queuewatch.untrusted import clean, clean_name, distinguish
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -80,6 +81,10 @@ OBSERVATION_METRICS = (
     "oMemberUsers",
     "oUserRoutingStatuses",
 )
+#: Pages of queues read at most (an org holds up to 5,000 queues: 50 pages of 100); a reply that
+#: keeps promising another page is not followed for ever.
+MAX_PAGES = 1000
+
 AGGREGATE_METRICS = ("nOffered", "tAnswered", "tAbandon", "tHandle", "oServiceLevel")
 
 #: Queue configuration names media differently from analytics.
@@ -397,7 +402,7 @@ class GenesysSource:
     def _list_queues(self) -> list[QueueInfo]:
         found: list[QueueInfo] = []
         page = 1
-        while True:
+        while page <= MAX_PAGES:
             kwargs: dict[str, Any] = {"page_number": page, "page_size": self.settings.page_size}
             if self.settings.name_pattern:
                 kwargs["name"] = self.settings.name_pattern
@@ -414,8 +419,9 @@ class GenesysSource:
                 or (page_count is not None and page >= page_count)
                 or (page_count is None and not listing.next_uri)
             ):
-                return found
+                return distinct_names(found)
             page += 1
+        raise BadResponse(f"{self.label} listed more than {MAX_PAGES} pages of queues: is the reply right?")
 
     def observe(self, queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
         return self._batched(queues, self._observe_batch)
@@ -503,13 +509,19 @@ def _queue_info(queue: Any) -> QueueInfo:
             targets[media] = ServiceLevelTarget(float(level.percentage), level.duration_ms / 1000)
     division = queue.division
     return QueueInfo(
-        id=queue.id,
-        name=queue.name or queue.id,
-        division=division.name if division is not None else None,
-        division_id=division.id if division is not None else None,
+        id=clean(queue.id),
+        name=clean_name(queue.name),
+        division=clean_name(division.name) if division is not None and division.name is not None else None,
+        division_id=clean(division.id) if division is not None and division.id is not None else None,
         member_count=queue.member_count,
         sl_targets=targets,
     )
+
+
+def distinct_names(queues: list[QueueInfo]) -> list[QueueInfo]:
+    """The queues, with names that would look alike on screen told apart by their ids."""
+    shown = distinguish({q.id: q.name for q in queues})
+    return [q if shown[q.id] == q.name else replace(q, name=shown[q.id]) for q in queues]
 
 
 @dataclass
@@ -548,7 +560,7 @@ def parse_observations(reply: dict[str, Any], now: datetime) -> dict[str, QueueL
         if not queue_id:
             continue
         acc = accs.setdefault(queue_id, _LiveAcc())
-        media = group.get("mediaType")
+        media = clean(group["mediaType"]) if group.get("mediaType") is not None else None
         for data in container.get("data") or []:
             metric = data.get("metric")
             if media is None:
@@ -570,7 +582,7 @@ def parse_observations(reply: dict[str, Any], now: datetime) -> dict[str, QueueL
                     for obs in data.get("observations") or []:
                         when = _when(obs.get("observationDate"))
                         if when is not None:
-                            acc.detail.append((when, str(obs.get("conversationId") or ""), media))
+                            acc.detail.append((when, clean(obs.get("conversationId") or ""), media))
     return {queue_id: _live(acc, now) for queue_id, acc in accs.items()}
 
 
@@ -674,7 +686,9 @@ def parse_aggregates(reply: dict[str, Any], targets: dict[str, Any]) -> dict[str
         queue_id = group.get("queueId")
         if not queue_id:
             continue
-        acc = per_queue.setdefault(queue_id, {}).setdefault(group.get("mediaType") or "all", _TodayAcc())
+        acc = per_queue.setdefault(queue_id, {}).setdefault(
+            clean(group.get("mediaType") or "all"), _TodayAcc()
+        )
         for interval in container.get("data") or []:
             for metric in interval.get("metrics") or []:
                 _add_metric(acc, metric.get("metric"), metric.get("stats") or {})
