@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TextIO
 
 from queuewatch import __version__
 from queuewatch.config import Settings, build_settings, default_config_path
+from queuewatch.cpuwatch import ENV_VAR as CPU_WATCH_VAR
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
     BackingOff,
@@ -211,6 +212,7 @@ def run_dashboard(settings: Settings) -> int:
         in_tmux="TMUX" in os.environ,
         pinned=settings.pinned,
         columns=settings.columns,
+        cpu_watch=os.environ.get(CPU_WATCH_VAR, "") not in ("", "0"),
     )
     app.run()
     return app.return_code or EXIT_OK

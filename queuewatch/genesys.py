@@ -9,7 +9,12 @@ What it does to the SDK:
   429 and every hang reaches the poller's backoff and the status bar;
 - the SDK never renews a client-credentials token; on 401 we fetch a new one once and retry;
 - the SDK's own logger would print request headers (the bearer token) on errors; it is silenced;
-- every SDK and urllib3 exception becomes a ``queuewatch.errors.SourceError`` here.
+- every SDK and urllib3 exception becomes a ``queuewatch.errors.SourceError`` here;
+- the SDK's import starts a watcher of its own config file (``~/.genesyscloudpython/config``).
+  Whether it watches anything depends on a race between two threads inside that import; when
+  the watcher thread wins, it watches the whole home directory, recursively, and every file
+  written anywhere under it costs CPU (on a busy home, most of a core). queuewatch takes its
+  settings from its own config, so that watcher is stopped as soon as the SDK is imported.
 
 Batched queries run on a few daemon threads, so a caller that stops never waits on a socket.
 """
@@ -129,6 +134,23 @@ class SourceSettings:
     division_ids: tuple[str, ...] = ()
 
 
+def stop_sdk_config_watcher(configuration: Any) -> None:
+    """Stop the SDK's config-file watcher (see the module's docstring), whichever way its race went.
+
+    The SDK schedules its watch only while its configuration is being built (at import) or when its
+    ``config_file_path`` is set, which queuewatch never does, so once stopped it stays stopped.
+    """
+    configuration.live_reload_config = False
+    observer = getattr(configuration, "_observer", None)
+    if observer is not None:
+        with contextlib.suppress(Exception):
+            observer.unschedule_all()
+            observer.stop()
+
+
+stop_sdk_config_watcher(sdk.configuration)
+
+
 class _Unauthorized(Exception):
     """A 401 on an API call: the token is missing, expired or revoked."""
 
@@ -208,7 +230,7 @@ class GenesysSource:
         config = sdk.configuration
         config.logger.log_level = LogLevel.LNone
         config.logger.log_to_console = False
-        config.live_reload_config = False
+        stop_sdk_config_watcher(config)
         client = sdk.ApiClient(host=settings.base_url)
         client.gateway_configuration = None
         http = client.get_http_client()

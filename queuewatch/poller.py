@@ -270,6 +270,18 @@ class Poller:
         self._wake.set()
         return self._interval
 
+    def state_line(self) -> str:
+        """One line on where the poller is, for a diagnostic report (any thread may ask)."""
+        with self._lock:
+            paused, interval, refresh = self._paused, self._interval, self._refresh
+        source = self._source
+        return (
+            f"source={source.label if source is not None else 'connecting'} paused={paused} "
+            f"interval={interval:g}s stretch={self._stretch:.2f} refresh_asked={refresh} "
+            f"stopping={self._stopping.is_set()} wake_set={self._wake.is_set()} "
+            f"queues={len(self._state.queues) if self._state.queues is not None else 'none'}"
+        )
+
     # --- the loop -----------------------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> None:

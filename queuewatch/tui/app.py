@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Footer, Input
 import queuewatch
 from queuewatch.alerts import Alert, Alerter, desktop_notification
 from queuewatch.columns import choose_columns
+from queuewatch.cpuwatch import CpuWatch
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
 from queuewatch.poller import Poller, PollerEvent, PollerSettings
@@ -110,6 +111,7 @@ class QueuewatchApp(App[None]):
         in_tmux: bool = False,
         pinned: Sequence[str] = (),
         columns: Sequence[str] = (),
+        cpu_watch: bool = False,
     ) -> None:
         super().__init__()
         if theme:
@@ -141,6 +143,8 @@ class QueuewatchApp(App[None]):
         self._status = PollStatus(label=label, interval=poller_settings.interval)
         self._view = View(rows=(), queues=(), total=0)
         self.poller = Poller(connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock)
+        self.cpu_watch = CpuWatch(self.poller.state_line) if cpu_watch else None
+        """Logs every thread's stack when the process spins (``QUEUEWATCH_CPU_WATCH``)."""
 
     @property
     def status(self) -> PollStatus:
@@ -167,9 +171,13 @@ class QueuewatchApp(App[None]):
         self._show_status()
         self.set_interval(1.0, self._show_status)
         self._run_poller()
+        if self.cpu_watch is not None:
+            self.cpu_watch.start()
 
     def on_unmount(self) -> None:
         self.poller.stop()
+        if self.cpu_watch is not None:
+            self.cpu_watch.stop()
 
     @work(thread=True, exclusive=True, group="poller")
     def _run_poller(self) -> None:
