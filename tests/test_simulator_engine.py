@@ -205,7 +205,7 @@ def test_chunked_advancing_does_not_change_the_outcome() -> None:
         b.queue_ids()
         waiting_by_queue(b, [qid("Billing Enquiries")])
     one.now += 600
-    body = {"metrics": ALL_OBS, "detailMetrics": ["oWaiting"]}
+    body = {"filter": or_queues(a.queue_ids()), "metrics": ALL_OBS, "detailMetrics": ["oWaiting"]}
     assert a.observations(body) == b.observations(body)
 
 
@@ -213,7 +213,11 @@ def test_numbers_move_as_the_clock_advances() -> None:
     clock = Clock(START)
     centre = ContactCentre(default_scenario(), seed=3, clock=clock, speed=2.0)
     before = today(centre, [])[()]
-    body = {"metrics": ["oInteracting", "oUserRoutingStatuses"], "detailMetrics": ["oInteracting"]}
+    body = {
+        "filter": or_queues(centre.queue_ids()),
+        "metrics": ["oInteracting", "oUserRoutingStatuses"],
+        "detailMetrics": ["oInteracting"],
+    }
     obs_before = centre.observations(body)
     clock.now += 300  # ten simulated minutes at speed 2
     after = today(centre, [])[()]
@@ -236,7 +240,7 @@ def test_observation_shape(centre: ContactCentre) -> None:
     assert {"AVAILABLE", "ON_QUEUE", "BUSY", "AWAY", "BREAK", "MEAL", "OFFLINE"} <= set(mapping)
     groups = [r["group"] for r in reply["results"]]
     assert groups == [{"queueId": general}] + [
-        {"queueId": general, "mediaType": m} for m in ("voice", "chat", "message")
+        {"queueId": general, "mediaType": m} for m in ("voice", "chat", "email", "message", "callback")
     ]
     users = reply["results"][0]["data"]
     by_metric: dict[str, list[dict[str, Any]]] = {}
@@ -414,7 +418,7 @@ def test_aggregate_filters_and_granularity(centre: ContactCentre) -> None:
         }
     )
     assert "group" not in whole["results"][0]
-    assert whole["results"][0]["data"][0]["interval"] == "2026-11-25T09:00:00Z/2026-11-25T11:00:00Z"
+    assert whole["results"][0]["data"][0]["interval"] == "2026-11-25T09:00:00.000Z/2026-11-25T11:00:00.000Z"
     assert metrics_of(whole["results"][0])["nOffered"]["count"] == sum(
         d["metrics"][0]["stats"]["count"] for d in result["data"]
     )
@@ -436,6 +440,7 @@ def test_aggregate_filters_and_granularity(centre: ContactCentre) -> None:
         ),
         ({"metrics": ["oWaiting"], "filter": or_queues([f"q{i}" for i in range(101)])}, "101 predicates"),
         ({"metrics": ["oWaiting"], "filter": {"type": "xor", "predicates": []}}, "xor"),
+        ({"metrics": ["oWaiting"]}, "filter may not be null"),
     ],
 )
 def test_observation_validation(centre: ContactCentre, body: dict[str, Any], message: str) -> None:

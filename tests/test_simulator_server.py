@@ -25,12 +25,16 @@ START = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Europe/London")).timestam
 QUEUES = "/api/v2/routing/queues"
 OBSERVATIONS = "/api/v2/analytics/queues/observations/query"
 AGGREGATES = "/api/v2/analytics/conversations/aggregates/query"
-LIMIT_HEADERS = (
-    "inin-ratelimit-count",
-    "inin-ratelimit-allowed",
-    "inin-ratelimit-reset",
-    "inin-correlation-id",
-)
+#: Removed from the real API in June 2021; the simulator sends them only with rate_limit_headers=True.
+LIMIT_HEADERS = ("inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset")
+
+
+def like_a_real_org(reply: urllib3.BaseHTTPResponse) -> bool:
+    """The reply carries a correlation id and none of the removed rate-limit headers."""
+    return bool(reply.headers.get("inin-correlation-id")) and not any(
+        h in reply.headers for h in LIMIT_HEADERS
+    )
+
 
 # The two request bodies of the tutorial facts in genesys-api.md (queue ids filled in per test).
 TUTORIAL_OBSERVATION_METRICS = [
@@ -202,6 +206,70 @@ def test_sdk_aggregates_with_nothing_lost(sdk: pc.ApiClient, http: Http, server:
     assert set(stats) <= set(TUTORIAL_AGGREGATE_METRICS)
 
 
+def test_every_queue_has_a_group_for_every_media_type(sdk: pc.ApiClient, server: SimulatorServer) -> None:
+    """As a captured real reply shows: zero groups too, so a group does not mean "handles it"."""
+    ids = server.centre.queue_ids()
+    reply = pc.AnalyticsApi(sdk).post_analytics_queues_observations_query(observation_body(ids))
+    media = {(r.group["queueId"], r.group["mediaType"]) for r in reply.results if "mediaType" in r.group}
+    assert media == {(q, m) for q in ids for m in ("voice", "chat", "email", "message", "callback")}
+    vip = name_id("queue", "[VIP] Sales")
+    handles = set(next(q for q in server.centre.scenario.queues if q.id == vip).media)
+    zero = [
+        r
+        for r in reply.results
+        if r.group.get("queueId") == vip and r.group.get("mediaType") not in (None, *handles)
+    ]
+    assert zero and all(d.stats.count == 0 and not d.observations for r in zero for d in r.data)
+
+
+def test_aggregate_intervals_come_back_in_utc(sdk: pc.ApiClient, http: Http, server: SimulatorServer) -> None:
+    body = aggregate_body(server.centre.queue_ids()[:5])
+    body["interval"] = "2026-11-25T00:00:00.000-05:00/2026-11-25T11:00:00.000-05:00"
+    body["timeZone"] = "America/New_York"
+    reply = pc.AnalyticsApi(sdk).post_analytics_conversations_aggregates_query(body)
+    assert wire(reply) == json.loads(http.api("POST", AGGREGATES, body).data)
+    assert {d.interval for r in reply.results for d in r.data} == {
+        "2026-11-25T05:00:00.000Z/2026-11-25T16:00:00.000Z"
+    }
+
+
+@pytest.mark.parametrize("truncation", ["ends", "newest"])
+def test_truncated_waiting_lists(server: SimulatorServer, truncation: str) -> None:
+    outages = name_id("queue", "Tech Support - Outages")
+    with SimulatorServer(server.centre, rate_limit=100_000, detail_limit=10, truncation=truncation) as short:
+        client = pc.ApiClient(host=short.base_url).get_client_credentials_token("id", "secret")
+        body = observation_body([outages])
+        reply = pc.AnalyticsApi(client).post_analytics_queues_observations_query(body)
+        assert wire(reply) == json.loads(Http(short).api("POST", OBSERVATIONS, body).data)
+        with SimulatorServer(server.centre, rate_limit=100_000) as full:
+            everything = pc.AnalyticsApi(
+                pc.ApiClient(host=full.base_url).get_client_credentials_token("id", "secret")
+            ).post_analytics_queues_observations_query(body)
+    (voice,) = (
+        d
+        for r in reply.results
+        if r.group.get("mediaType") == "voice"
+        for d in r.data
+        if d.metric == "oWaiting"
+    )
+    (all_voice,) = (
+        d
+        for r in everything.results
+        if r.group.get("mediaType") == "voice"
+        for d in r.data
+        if d.metric == "oWaiting"
+    )
+    assert voice.stats.count == all_voice.stats.count > 10
+    assert voice.truncated is True and len(voice.observations) == 10
+    dates = [o.observation_date for o in all_voice.observations]
+    kept = [o.observation_date for o in voice.observations]
+    assert kept == sorted(kept)
+    if truncation == "ends":
+        assert kept == dates[:5] + dates[-5:], "the oldest half, then the newest half"
+    else:
+        assert kept == dates[-10:], "only the newest: the oldest is not in the list"
+
+
 def test_tutorial_bodies_get_documented_shapes(http: Http, server: SimulatorServer) -> None:
     ids = server.centre.queue_ids()[:3]
     obs = json.loads(http.api("POST", OBSERVATIONS, observation_body(ids)).data)
@@ -263,7 +331,17 @@ def test_validation_errors_are_400(http: Http) -> None:
         400,
         "bad.request",
     )
-    assert_genesys_error(http.api("GET", "/api/v2/users/me"), 404, "not.found")
+    missing = assert_genesys_error(http.api("GET", "/api/v2/users/me"), 404, "not.found")
+    assert missing["message"] == "The requested resource was not found."
+
+
+def test_observation_query_without_a_filter_is_400(http: Http, sdk: pc.ApiClient) -> None:
+    unfiltered = {"metrics": TUTORIAL_OBSERVATION_METRICS}
+    body = assert_genesys_error(http.api("POST", OBSERVATIONS, unfiltered), 400, "bad.request")
+    assert "filter" in body["message"]
+    with pytest.raises(ApiException) as caught:
+        pc.AnalyticsApi(sdk).post_analytics_queues_observations_query(unfiltered)
+    assert caught.value.status == 400
 
 
 def test_sdk_surfaces_validation_error(sdk: pc.ApiClient) -> None:
@@ -276,7 +354,7 @@ def test_sdk_surfaces_validation_error(sdk: pc.ApiClient) -> None:
 def test_missing_and_unknown_tokens_are_401(http: Http) -> None:
     missing = http.pool.request("GET", http.base + QUEUES)
     assert_genesys_error(missing, 401, "authentication.required")
-    assert all(missing.headers.get(h) for h in LIMIT_HEADERS)
+    assert like_a_real_org(missing)
     assert_genesys_error(http.api("GET", QUEUES, token="forged"), 401, "bad.credentials")
 
 
@@ -338,31 +416,26 @@ def test_denied_permission_is_403_naming_it(http: Http) -> None:
         http.api("POST", AGGREGATES, aggregate_body([])), 403, "missing.any.permissions"
     )
     assert body["message"] == (
-        "Unable to perform the requested action. You are missing the following "
-        "permission(s): [analytics:conversationAggregate:view]"
+        "Unable to perform the requested action. You must have at least one of the following "
+        "permissions assigned: [analytics:conversationAggregate:view]"
     )
-    assert "analytics:conversationAggregate:view" in json.dumps(body["messageParams"])
+    assert body["messageWithParams"].format(**body["messageParams"]) == body["message"]
     assert http.api("GET", QUEUES).status == 200
 
 
-def test_rate_limit_headers_and_429() -> None:
+def test_no_rate_limit_headers_and_429_with_retry_after() -> None:
     centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
     with SimulatorServer(centre, rate_limit=3) as limited:
         http = Http(limited)
-        counts = []
         for _ in range(3):
             reply = http.api("GET", QUEUES)
-            assert reply.status == 200
-            assert reply.headers["inin-ratelimit-allowed"] == "3"
-            assert int(reply.headers["inin-ratelimit-reset"]) in range(1, 61)
-            counts.append(int(reply.headers["inin-ratelimit-count"]))
-        assert counts == [1, 2, 3]
+            assert reply.status == 200 and like_a_real_org(reply)
         over = http.api("GET", QUEUES)
         body = assert_genesys_error(over, 429, "too.many.requests.retry.after")
         wait = int(over.headers["Retry-After"])
         assert wait in range(1, 61)
         assert body["message"] == f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds"
-        assert all(over.headers.get(h) for h in LIMIT_HEADERS)
+        assert like_a_real_org(over)
         client = pc.ApiClient(host=limited.base_url).get_client_credentials_token("id", "secret")
         client.get_http_client().rest_client.pool_manager = urllib3.PoolManager(retries=False)
         pc.RoutingApi(client).get_routing_queues()
@@ -373,6 +446,20 @@ def test_rate_limit_headers_and_429() -> None:
         assert caught.value.status == 429 and int(caught.value.headers["Retry-After"]) >= 1
 
 
+def test_rate_limit_headers_as_before_june_2021_when_asked() -> None:
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre, rate_limit=3, rate_limit_headers=True) as old:
+        http = Http(old)
+        counts = []
+        for _ in range(3):
+            reply = http.api("GET", QUEUES)
+            assert reply.headers["inin-ratelimit-allowed"] == "3"
+            assert int(reply.headers["inin-ratelimit-reset"]) in range(1, 61)
+            counts.append(int(reply.headers["inin-ratelimit-count"]))
+        assert counts == [1, 2, 3]
+        assert all(http.api("GET", QUEUES).headers.get(h) for h in LIMIT_HEADERS)
+
+
 # ----------------------------------------------------------------------------- faults
 
 
@@ -380,7 +467,7 @@ def test_fault_5xx(http: Http) -> None:
     http.admin("/admin/faults", {"fail_rate": 1.0, "fail_status": 503})
     reply = http.api("GET", QUEUES)
     assert_genesys_error(reply, 503, "service.unavailable")
-    assert all(reply.headers.get(h) for h in LIMIT_HEADERS)
+    assert like_a_real_org(reply)
     http.admin("/admin/faults", {"fail_status": None})
     assert {http.api("GET", QUEUES).status for _ in range(30)} <= {500, 502, 503, 504}
 
@@ -527,12 +614,45 @@ def test_cli_prints_one_line_and_stops_cleanly(capsys: pytest.CaptureFixture[str
     stop.set()
     runner.join(timeout=5)
     assert result == [0]
-    assert re.fullmatch(r"queuewatch simulator serving http://127\.0\.0\.1:\d+ \(25 queues, seed 7\)\n", out)
+    assert re.fullmatch(
+        r"queuewatch simulator serving http://127\.0\.0\.1:\d+ \(25 queues, seed 7, Europe/London\)\n", out
+    )
+
+
+def test_cli_places_the_centre_and_shapes_its_replies() -> None:
+    server = cli.build_server(
+        cli_args(
+            "--port", "0", "--timezone", "Asia/Tokyo", "--ratelimit-headers",
+            "--detail-limit", "20", "--truncate", "newest",
+        )
+    )  # fmt: skip
+    try:
+        assert server.centre.scenario.timezone == "Asia/Tokyo"
+        assert server.rate_limit_headers and server.detail_limit == 20 and server.truncation == "newest"
+    finally:
+        server.stop()
+    daytime = cli.build_server(cli_args("--port", "0", "--timezone", "daytime"))
+    try:
+        zone = ZoneInfo(daytime.centre.scenario.timezone)
+        assert 9 <= datetime.now(zone).hour <= 13, "somewhere it is late morning now"
+        assert not daytime.rate_limit_headers and daytime.truncation == "ends" and daytime.detail_limit == 100
+    finally:
+        daytime.stop()
+
+
+def test_cli_help_shows_every_default() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    for action in parser._actions:
+        if action.option_strings and action.help != argparse.SUPPRESS and "-h" not in action.option_strings:
+            assert action.help and "(default:" in action.help, action.option_strings
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (("--timezone", "Mars/Olympus"), "--timezone"),
+        (("--detail-limit", "0"), "--detail-limit"),
         (("--port", "-1"), "--port"),
         (("--fail-rate", "1.5"), "--fail-rate"),
         (("--scenario", "/nonexistent/centre.toml"), "cannot read scenario file"),

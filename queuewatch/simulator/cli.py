@@ -4,26 +4,67 @@ from __future__ import annotations
 
 import argparse
 import threading
+from dataclasses import replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queuewatch.errors import ConfigError
-from queuewatch.simulator.engine import ContactCentre
-from queuewatch.simulator.scenario import Scenario, default_scenario, generate_scenario, load_scenario
+from queuewatch.simulator.engine import MAX_OBSERVATIONS, TRUNCATIONS, ContactCentre
+from queuewatch.simulator.scenario import (
+    Scenario,
+    default_scenario,
+    during_business_hours,
+    generate_scenario,
+    load_scenario,
+)
 from queuewatch.simulator.server import Faults, SimulatorServer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the simulator's options to ``parser``."""
-    parser.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (0 = any free port)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated centre")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
-    parser.add_argument("--scenario", metavar="FILE", help="scenario file (.toml or .json)")
-    parser.add_argument("--queues", type=int, metavar="N", help="generate a scenario of N queues instead")
-    parser.add_argument("--rate-limit", type=int, default=300, help="requests per minute per token")
-    parser.add_argument("--token-ttl", type=int, default=86400, help="token lifetime in seconds")
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="probability of a 5xx reply (0..1)")
-    parser.add_argument("--latency-ms", type=int, default=0, help="extra delay on every API reply")
-    parser.add_argument("--client-id", help="accept only this OAuth client id (default: any)")
-    parser.add_argument("--client-secret", help="accept only this OAuth client secret (default: any)")
+    """Add the simulator's options to ``parser``; each help text ends with the option's default."""
+    add = parser.add_argument
+    add(
+        "--port",
+        type=int,
+        default=8765,
+        help="TCP port on 127.0.0.1, 0 for any free one (default: %(default)s)",
+    )
+    add("--seed", type=int, default=7, help="random seed of the simulated centre (default: %(default)s)")
+    add("--speed", type=float, default=1.0, help="simulated seconds per real second (default: %(default)s)")
+    add("--scenario", metavar="FILE", help="scenario file, .toml or .json (default: the built-in 40 queues)")
+    add("--queues", type=int, metavar="N", help="generate a scenario of N queues instead (default: off)")
+    add(
+        "--timezone",
+        metavar="TZ",
+        help="IANA zone the centre lives in, or 'daytime' for wherever it is late morning now "
+        "(default: the scenario's own, Europe/London for the built-in one)",
+    )
+    add("--rate-limit", type=int, default=300, help="requests per minute per token (default: %(default)s)")
+    add(
+        "--ratelimit-headers",
+        action="store_true",
+        help="send the inin-ratelimit-* headers Genesys removed in June 2021 (default: off, as a real org)",
+    )
+    add("--token-ttl", type=int, default=86400, help="token lifetime in seconds (default: %(default)s)")
+    add(
+        "--detail-limit",
+        type=int,
+        default=MAX_OBSERVATIONS,
+        metavar="N",
+        help="detail observations per metric before a list is truncated (default: %(default)s)",
+    )
+    add(
+        "--truncate",
+        choices=TRUNCATIONS,
+        default="ends",
+        help="what a truncated list keeps: the oldest and newest halves, or only the newest "
+        "(default: %(default)s)",
+    )
+    add(
+        "--fail-rate", type=float, default=0.0, help="probability of a 5xx reply, 0..1 (default: %(default)s)"
+    )
+    add("--latency-ms", type=int, default=0, help="extra delay on every API reply (default: %(default)s)")
+    add("--client-id", help="accept only this OAuth client id (default: any)")
+    add("--client-secret", help="accept only this OAuth client secret (default: any)")
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -36,6 +77,21 @@ def _scenario(args: argparse.Namespace) -> Scenario:
             raise ConfigError(f"--queues must be 1 or more, not {args.queues}")
         return generate_scenario(args.queues, seed=args.seed)
     return default_scenario()
+
+
+def _placed(scenario: Scenario, timezone: str | None) -> Scenario:
+    """The scenario in the time zone asked for (its own when None)."""
+    if timezone is None:
+        return scenario
+    if timezone == "daytime":
+        return during_business_hours(scenario)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"--timezone: unknown time zone {timezone!r}: use an IANA name such as Asia/Tokyo, or daytime"
+        ) from None
+    return replace(scenario, timezone=timezone)
 
 
 def build_server(args: argparse.Namespace) -> SimulatorServer:
@@ -52,7 +108,9 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
         raise ConfigError(f"--token-ttl must be 1 or more, not {args.token_ttl}")
     if args.latency_ms < 0:
         raise ConfigError(f"--latency-ms must be 0 or more, not {args.latency_ms}")
-    scenario = _scenario(args)
+    if args.detail_limit < 1:
+        raise ConfigError(f"--detail-limit must be 1 or more, not {args.detail_limit}")
+    scenario = _placed(_scenario(args), args.timezone)
     centre = ContactCentre(scenario, seed=args.seed, speed=args.speed)
     faults = Faults(fail_rate=args.fail_rate, latency_ms=args.latency_ms)
     try:
@@ -64,6 +122,9 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
             client_id=args.client_id,
             client_secret=args.client_secret,
             faults=faults,
+            rate_limit_headers=args.ratelimit_headers,
+            detail_limit=args.detail_limit,
+            truncation=args.truncate,
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})") from None
@@ -74,7 +135,11 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     server = build_server(args)
     server.start()
     n_queues = len(server.centre.scenario.queues)
-    print(f"queuewatch simulator serving {server.base_url} ({n_queues} queues, seed {args.seed})", flush=True)
+    zone = server.centre.scenario.timezone
+    print(
+        f"queuewatch simulator serving {server.base_url} ({n_queues} queues, seed {args.seed}, {zone})",
+        flush=True,
+    )
     waiter = stop or threading.Event()
     try:
         while not waiter.wait(0.5):

@@ -29,6 +29,12 @@ Routing statuses
     so its counts add up to ``oActiveUsers``; ``OFF_QUEUE`` equals ``oOffQueueUsers`` and the other
     statuses add up to ``oOnQueueUsers``. ``oMemberUsers`` counts every member, offline included.
 
+Observation replies
+    As a real org's do, they carry a group for every media type of every queue, with zero counts
+    for the media a queue has no conversations of; so "a reply has a chat group" never means "the
+    queue handles chat". A query must have a ``filter`` (400 otherwise), and an aggregates reply
+    gives each ``interval`` in UTC, whatever offset the request used.
+
 All methods are thread-safe (one lock) and return JSON-ready dicts with the real API's
 camelCase keys. Bad requests raise :class:`SimulatorValidationError`.
 """
@@ -61,8 +67,11 @@ WARM_WINDOW_S = 25 * 60.0
 KEEP_MINUTES = 2 * 24 * 60
 #: Largest page size ``list_queues`` accepts.
 MAX_PAGE_SIZE = 500
-#: Detail observations per metric before the list is truncated to the oldest and newest halves.
+#: Detail observations per metric before the list is truncated (``truncated: true``).
 MAX_OBSERVATIONS = 100
+#: What a truncated detail list keeps: ``ends`` the oldest half and the newest half (what the SDK's
+#: field documentation describes), ``newest`` only the newest (what no published source rules out).
+TRUNCATIONS = ("ends", "newest")
 
 #: Queue configuration names of the analytics media types.
 CONFIG_MEDIA = {
@@ -494,6 +503,10 @@ class _Queue:
         self.dnis = f"tel:+1800555{index % 10000:04d}"
 
 
+#: The conversations of a media type a queue does not handle.
+_NO_CONVERSATIONS: dict[Any, None] = {}
+
+
 # --------------------------------------------------------------------------- filters
 
 
@@ -791,18 +804,31 @@ class ContactCentre:
             listing["previousUri"] = uri(min(page_number - 1, max(page_count, 1)))
         return listing
 
-    def observations(self, body: Mapping[str, Any], max_predicates: int = 100) -> dict[str, Any]:
-        """``POST /api/v2/analytics/queues/observations/query`` as a QueueObservationQueryResponse."""
+    def observations(
+        self,
+        body: Mapping[str, Any],
+        max_predicates: int = 100,
+        detail_limit: int = MAX_OBSERVATIONS,
+        truncation: str = "ends",
+    ) -> dict[str, Any]:
+        """``POST /api/v2/analytics/queues/observations/query`` as a QueueObservationQueryResponse.
+
+        As in a real org, every queue gets a group for every media type, with zero counts where it
+        has no conversations of that type. A detail list longer than ``detail_limit`` is cut to that
+        many and marked ``truncated``, keeping what ``truncation`` says (see :data:`TRUNCATIONS`).
+        """
         if not isinstance(body, Mapping):
             raise SimulatorValidationError("the request body must be a JSON object")
+        if truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation must be one of {', '.join(TRUNCATIONS)}")
         metrics = _metric_list(body, "metrics", OBSERVATION_METRICS, required=True)
         details = set(_metric_list(body, "detailMetrics", OBSERVATION_METRICS, required=False))
         raw_filter = body.get("filter")
-        clause = (
-            _parse_filter(raw_filter, ("queueId", "mediaType"), max_predicates)
-            if raw_filter is not None
-            else None
-        )
+        if raw_filter is None:
+            raise SimulatorValidationError(
+                "filter may not be null: an observation query names its queues (queueId predicates)"
+            )
+        clause = _parse_filter(raw_filter, ("queueId", "mediaType"), max_predicates)
         user_metrics = [m for m in metrics if m in _USER_METRICS]
         conv_metrics = [m for m in metrics if m in _CONVERSATION_METRICS]
         results: list[dict[str, Any]] = []
@@ -810,15 +836,18 @@ class ContactCentre:
             self._sync()
             for q in self._select(clause):
                 values: dict[str, str | None] = {"queueId": q.id, "mediaType": None}
-                if user_metrics and (clause is None or clause.matches(values)):
+                if user_metrics and clause.matches(values):
                     results.append({"group": {"queueId": q.id}, "data": self._user_data(q, user_metrics)})
                 if not conv_metrics:
                     continue
-                for media in q.media:
-                    values["mediaType"] = MEDIA_TYPES[media]
-                    if clause is not None and not clause.matches(values):
+                for media, media_type in enumerate(MEDIA_TYPES):
+                    values["mediaType"] = media_type
+                    if not clause.matches(values):
                         continue
-                    data = [self._conversation_metric(q, media, m, m in details) for m in conv_metrics]
+                    data = [
+                        self._conversation_metric(q, media, m, m in details, detail_limit, truncation)
+                        for m in conv_metrics
+                    ]
                     group = {"queueId": q.id, "mediaType": MEDIA_TYPES[media]}
                     results.append({"group": group, "data": data})
         return {
@@ -849,7 +878,7 @@ class ContactCentre:
             else None
         )
         if granularity is None:
-            slices = [(start, end, str(interval))]
+            slices = [(start, end, f"{iso_ms(start)}/{iso_ms(end)}")]
         else:
             count = math.ceil((end - start) / granularity)
             if count > 10_000:
@@ -983,16 +1012,21 @@ class ContactCentre:
                 data.append({"metric": metric, "stats": {"count": count}})
         return data
 
-    def _conversation_metric(self, q: _Queue, media: int, metric: str, detail: bool) -> dict[str, Any]:
-        convs = {"oWaiting": q.waiting, "oInteracting": q.interacting, "oAlerting": q.alerting}[metric][media]
+    def _conversation_metric(
+        self, q: _Queue, media: int, metric: str, detail: bool, limit: int, truncation: str
+    ) -> dict[str, Any]:
+        by_media = {"oWaiting": q.waiting, "oInteracting": q.interacting, "oAlerting": q.alerting}[metric]
+        convs = by_media.get(media, _NO_CONVERSATIONS)
         entry: dict[str, Any] = {"metric": metric, "stats": {"count": len(convs)}}
         if detail:
-            truncated = len(convs) > MAX_OBSERVATIONS
-            if truncated:
-                half = MAX_OBSERVATIONS // 2
-                chosen = list(islice(convs, half)) + list(islice(reversed(convs), half))[::-1]
-            else:
+            truncated = len(convs) > limit
+            if not truncated:
                 chosen = list(convs)
+            elif truncation == "newest":
+                chosen = list(islice(reversed(convs), limit))[::-1]
+            else:
+                newest = limit // 2
+                chosen = list(islice(convs, limit - newest)) + list(islice(reversed(convs), newest))[::-1]
             entry["truncated"] = truncated
             entry["observations"] = [self._observation(c, metric) for c in chosen]
         return entry

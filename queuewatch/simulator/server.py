@@ -13,9 +13,14 @@ Endpoints
 Each ``/api`` request goes through: bearer-token check (401), faults (drop, hang, latency, 5xx,
 malformed body, forced 429), the per-token rate limit (429 with ``Retry-After``), the permission
 check (403 for permissions in ``faults.deny``), then the handler (400 for invalid requests). Every
-``/api`` reply carries ``inin-ratelimit-count``/``-allowed``/``-reset`` and ``inin-correlation-id``;
-every error body has the Genesys shape ``{"message", "code", "status", "contextId", "details",
-"errors"}``.
+``/api`` reply carries ``inin-correlation-id``; every error body has the Genesys shape
+``{"message", "code", "status", "contextId", "details", "errors"}``, with the codes and messages the
+API pairs (``missing.any.permissions`` / "… You must have at least one of the following permissions
+assigned: […]", ``not.found`` / "The requested resource was not found.").
+
+Genesys removed the ``inin-ratelimit-count``/``-allowed``/``-reset`` headers in June 2021, so by
+default the simulator sends none; ``rate_limit_headers=True`` (``--ratelimit-headers``) brings them
+back, for anything that wants to see the old behaviour.
 
 Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
     ``GET|POST /admin/faults``          read / merge-update the :class:`Faults` (JSON, snake_case keys)
@@ -47,7 +52,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from queuewatch.simulator.engine import ContactCentre, SimulatorValidationError
+from queuewatch.simulator.engine import (
+    MAX_OBSERVATIONS,
+    TRUNCATIONS,
+    ContactCentre,
+    SimulatorValidationError,
+)
 from queuewatch.simulator.scenario import Scenario, default_scenario, during_business_hours
 
 QUEUES_PATH = "/api/v2/routing/queues"
@@ -63,11 +73,25 @@ PERMISSIONS = {
 }
 
 _SERVER_ERRORS = {
-    500: ("internal.server.error", "The server encountered an unexpected condition."),
+    500: (
+        "internal.server.error",
+        "The server encountered an unexpected condition which prevented it from fulfilling the request.",
+    ),
     502: ("bad.gateway", "The server received an invalid response from an upstream server."),
-    503: ("service.unavailable", "The service is currently unavailable."),
-    504: ("gateway.timeout", "The upstream server did not respond in time."),
+    503: (
+        "service.unavailable",
+        "Service Unavailable - The server is currently unavailable "
+        "(because it is overloaded or down for maintenance).",
+    ),
+    504: ("request.timeout", "The request timed out."),
 }
+#: The 403 of a role that lacks a permission the endpoint needs (any one of those listed would do).
+MISSING_PERMISSION_CODE = "missing.any.permissions"
+MISSING_PERMISSION_MESSAGE = (
+    "Unable to perform the requested action. You must have at least one of the following "
+    "permissions assigned: {perms}"
+)
+NOT_FOUND_MESSAGE = "The requested resource was not found."
 
 
 @dataclass
@@ -284,7 +308,14 @@ class SimulatorServer:
         client_secret: str | None = None,
         faults: Faults | None = None,
         max_predicates: int = 100,
+        rate_limit_headers: bool = False,
+        detail_limit: int = MAX_OBSERVATIONS,
+        truncation: str = "ends",
     ) -> None:
+        if detail_limit < 1:
+            raise ValueError("detail_limit must be 1 or more")
+        if truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation must be one of {', '.join(TRUNCATIONS)}")
         self.centre = centre
         self.faults = faults if faults is not None else Faults()
         self.rate_limit = rate_limit
@@ -292,6 +323,11 @@ class SimulatorServer:
         self.client_id = client_id
         self.client_secret = client_secret
         self.max_predicates = max_predicates
+        #: Send the ``inin-ratelimit-*`` headers Genesys removed in June 2021 (off, as in a real org).
+        self.rate_limit_headers = rate_limit_headers
+        #: Detail observations per metric before a list is truncated, and which of them it keeps.
+        self.detail_limit = detail_limit
+        self.truncation = truncation
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._windows: dict[str, list[float]] = {}
@@ -390,7 +426,7 @@ class SimulatorServer:
             self._send(handler, reply, count=count)
             return
         if not path.startswith("/api/"):
-            self._send(handler, self._not_found(handler.command, path, str(uuid.uuid4())), count=count)
+            self._send(handler, self._not_found(str(uuid.uuid4())), count=count)
             return
         self._api(handler, path, split.query, body, count)
 
@@ -428,22 +464,18 @@ class SimulatorServer:
     def _route(self, method: str, path: str, query: str, body: bytes, correlation: str) -> _Reply:
         permission = PERMISSIONS.get((method, path))
         if permission is None:
-            return self._not_found(method, path, correlation)
+            return self._not_found(correlation)
         with self.faults._lock:
             denied = permission in self.faults.deny
         if denied:
-            message = (
-                "Unable to perform the requested action. You are missing the following "
-                f"permission(s): [{permission}]"
-            )
+            perms = f"[{permission}]"
             return _error(
                 403,
-                "missing.any.permissions",
-                message,
+                MISSING_PERMISSION_CODE,
+                MISSING_PERMISSION_MESSAGE.format(perms=perms),
                 correlation,
-                messageWithParams="Unable to perform the requested action. You are missing the "
-                "following permission(s): {perms}",
-                messageParams={"perms": f"[{permission}]"},
+                messageWithParams=MISSING_PERMISSION_MESSAGE,
+                messageParams={"perms": perms},
             )
         try:
             if path == QUEUES_PATH:
@@ -462,8 +494,15 @@ class SimulatorServer:
                     raise SimulatorValidationError("The request body is not valid JSON") from None
                 if not isinstance(request, dict):
                     raise SimulatorValidationError("The request body must be a JSON object")
-                query_fn = self.centre.observations if path == OBSERVATIONS_PATH else self.centre.aggregates
-                data = query_fn(request, max_predicates=self.max_predicates)
+                if path == OBSERVATIONS_PATH:
+                    data = self.centre.observations(
+                        request,
+                        max_predicates=self.max_predicates,
+                        detail_limit=self.detail_limit,
+                        truncation=self.truncation,
+                    )
+                else:
+                    data = self.centre.aggregates(request, max_predicates=self.max_predicates)
         except SimulatorValidationError as exc:
             return _error(400, exc.code, exc.message, correlation)
         return _Reply(200, _json_bytes(data))
@@ -545,6 +584,8 @@ class SimulatorServer:
             return max(1, math.ceil(window[0] + 60 - now))
 
     def _limit_headers(self, token: str | None, correlation: str) -> dict[str, str]:
+        if not self.rate_limit_headers:
+            return {"inin-correlation-id": correlation}
         now = time.monotonic()
         with self._lock:
             window = self._windows.get(token) if token else None
@@ -576,9 +617,8 @@ class SimulatorServer:
         return _error(status, code, message, correlation)
 
     @staticmethod
-    def _not_found(method: str, path: str, correlation: str) -> _Reply:
-        message = f"The requested operation was not found: {method} {path}"
-        return _error(404, "not.found", message, correlation)
+    def _not_found(correlation: str) -> _Reply:
+        return _error(404, "not.found", NOT_FOUND_MESSAGE, correlation)
 
     def _admin(self, method: str, path: str, body: bytes) -> _Reply:
         try:
