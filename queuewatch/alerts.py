@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from queuewatch.formatting import fmt_duration, fmt_percent
+from queuewatch.formatting import fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
 from queuewatch.thresholds import Level, Rule, Thresholds, classify, worst
 
@@ -45,7 +45,7 @@ def critical_reasons(stats: QueueStats, rule: Rule) -> tuple[str, ...]:
     reasons = []
     if "longest_wait_s" in critical:
         limit = fmt_duration(rule.longest_wait_critical)
-        reasons.append(f"longest wait {fmt_duration(stats.longest_wait_s)} (≥ {limit})")
+        reasons.append(f"longest wait {fmt_wait(stats.longest_wait_s, stats.longest_wait_exact)} (≥ {limit})")
     if "waiting" in critical:
         reasons.append(f"{stats.waiting} waiting (≥ {rule.waiting_critical:g})")
     if "available" in critical:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, NoReturn, TextIO
 
 from queuewatch import __version__
-from queuewatch.config import Settings, build_settings, default_config_path
+from queuewatch.config import MAX_BATCH_SIZE, Settings, build_settings, default_config_path
 from queuewatch.cpuwatch import ENV_VAR as CPU_WATCH_VAR
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
@@ -62,20 +62,77 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
     return parse
 
 
+def _batch_size(text: str) -> int:
+    """Queue ids per query: Genesys documents no maximum, 100 is the one public code relies on."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to {MAX_BATCH_SIZE}")
+    return size
+
+
 def _source_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the dashboard, snapshot and doctor (defaults SUPPRESSed so they merge)."""
+    """Options shared by the dashboard, snapshot and doctor (defaults SUPPRESSed so they merge
+    with the config file's, so each help text says its default itself)."""
     add = parser.add_argument
     s = argparse.SUPPRESS
-    add("--demo", action="store_true", default=s, help="use the built-in Genesys Cloud simulator")
-    add("--region", default=s, help="region name (eu-west-1), domain or base URL [GENESYSCLOUD_REGION]")
-    add("--config", default=s, metavar="FILE", help="config file [QUEUEWATCH_CONFIG]")
-    add("--filter", default=s, metavar="PATTERN", help="show only queues whose name matches")
-    add("--timezone", default=s, metavar="TZ", help="IANA zone whose midnight starts 'today'")
-    add("--interval", type=_positive(float), default=s, metavar="S", help="seconds between polls (>= 1)")
-    add("--batch-size", dest="batch_size", type=_positive(int), default=s, metavar="N")
-    add("--timeout", type=_positive(float), default=s, metavar="S", help="seconds to wait for a reply")
-    add("--seed", type=int, default=s, help="demo simulator seed")
-    add("--log-file", dest="log_file", default=s, metavar="FILE", help="write a log (created mode 0600)")
+    add(
+        "--demo",
+        action="store_true",
+        default=s,
+        help="use the built-in Genesys Cloud simulator (default: off)",
+    )
+    add(
+        "--region",
+        default=s,
+        help="region name (eu-west-1), domain or base URL "
+        "(default: $GENESYSCLOUD_REGION, then the config file)",
+    )
+    add(
+        "--config",
+        default=s,
+        metavar="FILE",
+        help="config file (default: $QUEUEWATCH_CONFIG, else `queuewatch config path`)",
+    )
+    add("--filter", default=s, metavar="PATTERN", help="show only queues whose name matches (default: all)")
+    add(
+        "--timezone",
+        default=s,
+        metavar="TZ",
+        help="IANA zone whose midnight starts 'today' (default: this machine's)",
+    )
+    add(
+        "--interval",
+        type=_positive(float),
+        default=s,
+        metavar="S",
+        help="seconds between polls, at least 1 (default: 5)",
+    )
+    add(
+        "--batch-size",
+        dest="batch_size",
+        type=_batch_size,
+        default=s,
+        metavar="N",
+        help=f"queue ids per analytics query, 1 to {MAX_BATCH_SIZE} (default: 100)",
+    )
+    add(
+        "--timeout",
+        type=_positive(float),
+        default=s,
+        metavar="S",
+        help="seconds to wait for a reply (default: 15)",
+    )
+    add("--seed", type=int, default=s, help="demo simulator seed (default: 7)")
+    add(
+        "--log-file",
+        dest="log_file",
+        default=s,
+        metavar="FILE",
+        help="write a log, created mode 0600 (default: none)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,21 +143,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--bell",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="ring the terminal bell when a queue becomes critical",
+        help="ring the terminal bell when a queue becomes critical (default: off)",
     )
     parser.add_argument(
         "--desktop-notify",
         dest="desktop_notify",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="also ask the terminal for a desktop notification then (OSC 9; works over SSH)",
+        help="also ask the terminal for a desktop notification then (OSC 9; works over SSH) (default: off)",
     )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
     _source_options(snapshot)
-    snapshot.add_argument("--format", choices=("table", "json", "csv", "ndjson"), default="table")
-    snapshot.add_argument("--watch", action="store_true", help="keep polling; one line per poll")
+    snapshot.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "ndjson"),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
+    snapshot.add_argument(
+        "--watch", action="store_true", help="keep polling; one line per poll (default: off)"
+    )
 
     simulate = commands.add_parser("simulate", help="serve the local Genesys Cloud simulator")
     from queuewatch.simulator.cli import add_arguments
@@ -109,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="the config file")
     config.add_argument("action", choices=("path", "init"))
-    config.add_argument("--force", action="store_true", help="init: overwrite an existing file")
+    config.add_argument(
+        "--force", action="store_true", help="init: overwrite an existing file (default: off)"
+    )
 
     doctor = commands.add_parser("doctor", help="check credentials, region, permissions and reach")
     _source_options(doctor)
@@ -202,7 +268,9 @@ def run_dashboard(settings: Settings) -> int:
     app = QueuewatchApp(
         connect=make_connect(settings),
         label=settings.region_label,
-        poller_settings=PollerSettings(interval=settings.interval),
+        poller_settings=PollerSettings(
+            interval=settings.interval, assumed_allowance=settings.requests_per_minute
+        ),
         thresholds=settings.thresholds,
         initial_filter=settings.filter,
         on_event=log_event,
@@ -257,7 +325,12 @@ def run_snapshot(settings: Settings, fmt: str, watch: bool, out: TextIO, err: Te
     poller = Poller(
         make_connect(settings),
         emit,
-        PollerSettings(interval=settings.interval, max_attempts=None if watch else 4, max_backoff=30),
+        PollerSettings(
+            interval=settings.interval,
+            max_attempts=None if watch else 4,
+            max_backoff=30,
+            assumed_allowance=settings.requests_per_minute,
+        ),
     )
     try:
         poller.run(once=not watch)

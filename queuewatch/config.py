@@ -9,13 +9,14 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
     filter = ""                     # the name filter the dashboard starts with
     queues = "Sales*"               # only list queues whose name matches (Genesys pattern)
     divisions = []                  # only queues in these division ids
-    batch_size = 100                # queue ids per analytics query
+    batch_size = 100                # queue ids per analytics query (1 to 100)
     concurrency = 4                 # analytics queries in flight at once
     timeout = 15                    # seconds to wait for a reply
     theme = "textual-dark"          # any Textual theme name
     bell = false                    # ring the terminal bell when a queue becomes critical
     desktop_notify = false          # and ask the terminal for a desktop notification (OSC 9)
     pinned = ["*Priority*"]         # queues always at the top of the table (globs, any case)
+    requests_per_minute = 300       # the OAuth token's request allowance to plan the cadence for
 
     [thresholds]                    # see queuewatch.thresholds
     longest_wait_warn = 60
@@ -42,6 +43,7 @@ import platformdirs
 from queuewatch.columns import choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
+from queuewatch.source import DOCUMENTED_ALLOWANCE
 from queuewatch.thresholds import Thresholds, thresholds_from_config
 from queuewatch.untrusted import clean
 
@@ -49,6 +51,10 @@ ID_VARS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYS_CLIENT_ID")
 SECRET_VARS = ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYS_CLIENT_SECRET")
 REGION_VAR = "GENESYSCLOUD_REGION"
 CONFIG_VAR = "QUEUEWATCH_CONFIG"
+
+#: Queue ids per analytics query, at most. Genesys documents no maximum of predicates per query;
+#: 100 is what public code uses, and the simulator's limit.
+MAX_BATCH_SIZE = 100
 
 FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "region": str,
@@ -65,6 +71,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "desktop_notify": bool,
     "pinned": list,
     "columns": list,
+    "requests_per_minute": int,
     "thresholds": dict,
 }
 
@@ -103,6 +110,7 @@ class Settings:
     queues: str | None = None
     divisions: tuple[str, ...] = ()
     batch_size: int = 100
+    """Queue ids per analytics query, 1 to ``MAX_BATCH_SIZE``."""
     concurrency: int = 4
     timeout: float = 15.0
     theme: str | None = None
@@ -114,6 +122,8 @@ class Settings:
     """Queue name globs (case-insensitive) always shown at the top of the table."""
     columns: tuple[str, ...] = ()
     """The table's columns and their order (field names); empty: all of them."""
+    requests_per_minute: int = DOCUMENTED_ALLOWANCE
+    """The request allowance per minute to plan the cadence for (Genesys no longer reports it)."""
     thresholds: Thresholds = field(default_factory=Thresholds)
     """From the ``[thresholds]`` table (see ``queuewatch.thresholds``)."""
     seed: int = 7
@@ -226,6 +236,13 @@ def _number(value: Any, name: str, source: str, minimum: float, integer: bool = 
     return number
 
 
+def _batch_size(value: Any, source: str) -> int:
+    size = int(_number(value, "batch_size", source, 1, True))
+    if size > MAX_BATCH_SIZE:
+        raise ConfigError(f"{source}: batch_size must be from 1 to {MAX_BATCH_SIZE}, not {value!r}")
+    return size
+
+
 def build_settings(
     flags: Mapping[str, Any], env: Mapping[str, str], *, needs_credentials: bool = True
 ) -> Settings:
@@ -248,13 +265,14 @@ def build_settings(
     concurrency, csource = pick("concurrency")
     timeout, tsource = pick("timeout")
     tz, tzsource = pick("timezone")
+    allowance, asource = pick("requests_per_minute")
     theme, _ = pick("theme")
     demo = bool(flags.get("demo"))
 
     settings: dict[str, Any] = {
         "demo": demo,
         "interval": _number(interval, "interval", source, 1) if interval is not None else 5.0,
-        "batch_size": _number(batch_size, "batch_size", bsource, 1, True) if batch_size is not None else 100,
+        "batch_size": _batch_size(batch_size, bsource) if batch_size is not None else 100,
         "concurrency": _number(concurrency, "concurrency", csource, 1, True)
         if concurrency is not None
         else 4,
@@ -268,6 +286,9 @@ def build_settings(
         "desktop_notify": bool(pick("desktop_notify")[0]),
         "pinned": tuple(clean(p) for p in data.get("pinned", ())),
         "columns": _columns(data, text, where),
+        "requests_per_minute": _number(allowance, "requests_per_minute", asource, 1, True)
+        if allowance is not None
+        else DOCUMENTED_ALLOWANCE,
         "thresholds": _thresholds(data, text, where),
         "seed": int(flags.get("seed") or 7),
     }
@@ -319,7 +340,7 @@ EXAMPLE_CONFIG = """\
 # filter = ""                   # the name filter the dashboard starts with
 # queues = "Sales*"             # list only queues whose name matches (Genesys pattern)
 # divisions = []                # list only queues in these division ids
-# batch_size = 100              # queue ids per analytics query
+# batch_size = 100              # queue ids per analytics query (1 to 100)
 # concurrency = 4               # analytics queries in flight at once
 # timeout = 15                  # seconds to wait for a reply
 # theme = "textual-dark"        # any Textual theme
@@ -327,6 +348,7 @@ EXAMPLE_CONFIG = """\
 # desktop_notify = false        # and ask the terminal for a desktop notification (OSC 9)
 # pinned = ["*VIP*"]           # queues always at the top of the table (globs, any case)
 # columns = ["name", "waiting", "longest_wait_s", "available", "service_level"]  # shown, in order
+# requests_per_minute = 300     # the token's request allowance (Genesys's documented default)
 
 [thresholds]
 # longest_wait_warn = 60        # seconds

@@ -2,7 +2,8 @@
 
 Checks, in order, and prints a checklist: the region, reaching Genesys Cloud with the OAuth
 client's credentials, each permission the dashboard needs (by calling the endpoint that needs it),
-the request allowance, and how many queues are visible. The exit code says whether all passed:
+the request allowance it plans for (assumed, and said so: Genesys does not report it), and how many
+queues are visible. The exit code says whether all passed:
 0 yes, 3 credentials or permissions, 4 unreachable.
 """
 
@@ -15,7 +16,7 @@ from typing import TextIO
 from queuewatch.config import Settings
 from queuewatch.errors import PermissionMissing, SourceError
 from queuewatch.model import QueueInfo
-from queuewatch.source import QueueSource
+from queuewatch.source import DOCUMENTED_ALLOWANCE, QueueSource
 
 PASS, FAIL, INFO = "✓", "✗", "·"
 
@@ -59,11 +60,7 @@ def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check
         found.append(
             _permission_check("analytics:conversationAggregate:view", lambda: _strict(source.today(sample)))
         )
-        rate = source.rate_status()
-        if rate.allowed is not None:
-            found.append(Check(INFO, f"request allowance {rate.allowed} per minute ({rate.count} used)"))
-        else:
-            found.append(Check(INFO, "request allowance not reported (no inin-ratelimit headers)"))
+        found.append(Check(INFO, allowance_line(settings.requests_per_minute)))
         if queues:
             found.append(Check(PASS, f"{len(queues)} queues visible"))
         elif found[2].mark == PASS:
@@ -71,6 +68,20 @@ def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check
     finally:
         source.close()
     return found
+
+
+def allowance_line(per_minute: int) -> str:
+    """What the cadence is planned against, said to be assumed: Genesys stopped reporting the
+    allowance (the ``inin-ratelimit-*`` headers) in June 2021; a 429 is the only sign of it."""
+    where = (
+        "Genesys's documented per-token default"
+        if per_minute == DOCUMENTED_ALLOWANCE
+        else "requests_per_minute in the config file"
+    )
+    return (
+        f"request allowance: {per_minute} per minute assumed ({where}; "
+        "the API no longer reports it, and a 429 lowers it)"
+    )
 
 
 def _strict(result: object) -> None:

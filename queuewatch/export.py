@@ -3,14 +3,16 @@
 The JSON shape (null where a value is unknown)::
 
     {"taken_at": "2026-11-29T10:15:02.120+00:00", "today_at": "...", "partial": false,
-     "queues": [{"id", "name", "division", "waiting", "longest_wait_s", "interacting", "alerting",
+     "queues": [{"id", "name", "division", "waiting", "longest_wait_s", "longest_wait_exact",
+                 "interacting", "alerting",
                  "agents": {"idle", "interacting", "not_responding", "communicating",
                             "off_queue", "on_queue"},
                  "members",
                  "today": {"offered", "answered", "abandoned", "abandon_rate", "service_level",
                            "sl_target", "asa_s", "aht_s"},
                  "by_media": {"voice": {"waiting", "longest_wait_s", "interacting", "alerting",
-                                        "today": {...same keys as today...}}, ...}}],
+                                        "longest_wait_exact", "today": {...same keys as today...}},
+                              ...only the media types the queue handles}}],
      "errors": [{"part", "kind", "message", "queue_ids"}]}
 
 CSV has one row per queue with the same names flattened by ``.`` (``agents.idle``,
@@ -48,6 +50,7 @@ CSV_COLUMNS = (
     "division",
     "waiting",
     "longest_wait_s",
+    "longest_wait_exact",
     "interacting",
     "alerting",
     "agents.idle",
@@ -79,6 +82,7 @@ def queue_dict(stats: QueueStats) -> dict[str, Any]:
         "division": stats.division,
         "waiting": stats.waiting,
         "longest_wait_s": _round(stats.longest_wait_s),
+        "longest_wait_exact": stats.longest_wait_exact,
         "interacting": stats.interacting,
         "alerting": stats.alerting,
         "agents": asdict(stats.agents),

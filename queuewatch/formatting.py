@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 UNKNOWN = "–"
+#: In front of a figure that is only a lower bound.
+AT_LEAST = "≥"
 
 
 def fmt_count(value: int | None) -> str:
@@ -22,6 +24,12 @@ def fmt_duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_wait(seconds: float | None, exact: bool = True) -> str:
+    """A longest wait: ``fmt_duration``, with ``≥`` in front when it is only a lower bound."""
+    text = fmt_duration(seconds)
+    return text if exact or seconds is None else f"{AT_LEAST}{text}"
 
 
 def fmt_percent(rate: float | None, decimals: int = 0) -> str:

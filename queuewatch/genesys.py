@@ -208,8 +208,8 @@ class GenesysSource:
         self._closed = threading.Event()
         self._token_lock = threading.Lock()
         self._rate_lock = threading.Lock()
-        self._rate = RateStatus()
-        # Requests made, per whole second of time.monotonic(), for the last minute: at most 61 entries.
+        # [second, requests made, of them refused with a 429] per whole second of time.monotonic(),
+        # for the last minute: at most 61 entries.
         self._recent: deque[list[int]] = deque()
         self._raw = threading.local()
         self._client = self._make_client(settings)
@@ -245,50 +245,33 @@ class GenesysSource:
         )
 
         def record(response: Any) -> Any:
-            self._note_headers(response.getheaders())
             self._raw.response = response
             return response
 
         http.set_post_request_hook(record)
         return client
 
-    def _note_headers(self, headers: Any) -> None:
-        def number(name: str) -> float | None:
-            value = headers.get(name) if headers is not None else None
-            try:
-                return float(value) if value is not None else None
-            except ValueError:
-                return None
-
-        count, allowed, reset = (number(f"inin-ratelimit-{n}") for n in ("count", "allowed", "reset"))
-        if allowed is None:
-            return
-        with self._rate_lock:
-            self._rate = RateStatus(
-                count=int(count) if count is not None else None,
-                allowed=int(allowed),
-                reset_s=reset,
-                last_minute=self._rate.last_minute,
-            )
-
     def rate_status(self) -> RateStatus:
         now = time.monotonic()
         with self._rate_lock:
             self._forget_before(int(now) - 60)
-            last_minute = sum(count for _, count in self._recent)
-            return RateStatus(self._rate.count, self._rate.allowed, self._rate.reset_s, last_minute)
+            return RateStatus(
+                last_minute=sum(entry[1] for entry in self._recent),
+                refused_last_minute=sum(entry[2] for entry in self._recent),
+            )
 
     def cost(self, queues: int) -> int:
         return max(1, math.ceil(queues / max(1, self.settings.batch_size)))
 
-    def _count_request(self) -> None:
+    def _count_request(self, refused: bool = False) -> None:
+        """Count a request made (or, with ``refused``, one of them that met a 429)."""
+        column = 2 if refused else 1
         with self._rate_lock:
             second = int(time.monotonic())
-            if self._recent and self._recent[-1][0] == second:
-                self._recent[-1][1] += 1
-            else:
-                self._recent.append([second, 1])
+            if not self._recent or self._recent[-1][0] != second:
+                self._recent.append([second, 0, 0])
                 self._forget_before(second - 60)
+            self._recent[-1][column] += 1
 
     def _forget_before(self, second: int) -> None:
         while self._recent and self._recent[0][0] < second:
@@ -305,7 +288,6 @@ class GenesysSource:
         except ApiException as error:
             if error.status == 401:
                 raise _Unauthorized from None
-            self._note_headers(error.headers)
             raise _from_status(error, endpoint, host) from None
         except urllib3.exceptions.NewConnectionError as error:
             raise Unavailable(f"cannot reach {host}: {_reason(error)}") from None
@@ -329,6 +311,9 @@ class GenesysSource:
             try:
                 with self._translating(endpoint):
                     return call()
+            except RateLimited:
+                self._count_request(refused=True)
+                raise
             except _Unauthorized:
                 if attempt == 2:
                     raise AuthError(
@@ -554,6 +539,8 @@ class _LiveAcc:
     members: int = 0
     media: dict[str, dict[str, int]] = field(default_factory=dict)
     detail: list[tuple[datetime, str, str]] = field(default_factory=list)
+    #: Media types whose list of waiting conversations Genesys truncated.
+    truncated: set[str] = field(default_factory=set)
     user_group: bool = False
 
 
@@ -572,8 +559,14 @@ def _when(text: Any) -> datetime | None:
 def parse_observations(reply: dict[str, Any], now: datetime) -> dict[str, QueueLive]:
     """A queue observation reply -> live figures per queue id.
 
-    Zero counts are omitted by the API, so a metric absent for a queue that has results is 0.
-    Longest wait is now minus the oldest ``observationDate`` of the ``oWaiting`` details.
+    Zero counts may be omitted by the API, so a metric absent for a queue that has results is 0;
+    a group with zero counts is kept as zeros (a real reply has one for every media type of every
+    queue: ``model.combine`` decides which the queue handles).
+
+    Longest wait is now minus the oldest ``observationDate`` of the ``oWaiting`` details. When
+    Genesys truncated that list (``truncated``), no published source says for certain that the
+    oldest conversation is still in it, so the figure is only a lower bound:
+    ``longest_wait_exact`` is False.
     """
     accs: dict[str, _LiveAcc] = {}
     for container in reply.get("results") or []:
@@ -601,6 +594,8 @@ def parse_observations(reply: dict[str, Any], now: datetime) -> dict[str, QueueL
                 counts = acc.media.setdefault(media, {})
                 counts[metric] = counts.get(metric, 0) + _count(data)
                 if metric == "oWaiting":
+                    if data.get("truncated") is True:
+                        acc.truncated.add(media)
                     for obs in data.get("observations") or []:
                         when = _when(obs.get("observationDate"))
                         if when is not None:
@@ -623,6 +618,7 @@ def _live(acc: _LiveAcc, now: datetime) -> QueueLive:
             longest_wait_s=0.0 if waiting == 0 else longest,
             interacting=counts.get("oInteracting", 0),
             alerting=counts.get("oAlerting", 0),
+            longest_wait_exact=waiting == 0 or media not in acc.truncated,
         )
     waiting = sum(m.waiting or 0 for m in by_media.values())
     waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
@@ -634,6 +630,8 @@ def _live(acc: _LiveAcc, now: datetime) -> QueueLive:
         longest_wait_s=longest_wait,
         interacting=sum(m.interacting or 0 for m in by_media.values()),
         alerting=sum(m.alerting or 0 for m in by_media.values()),
+        # A bound on one media type bounds the queue's too: its oldest may be the one not listed.
+        longest_wait_exact=all(m.longest_wait_exact for m in by_media.values()),
     )
     agents = Agents()
     members = None

@@ -77,6 +77,9 @@ class Live:
     longest_wait_s: float | None = None
     interacting: int | None = None
     alerting: int | None = None
+    longest_wait_exact: bool = True
+    """False when ``longest_wait_s`` is only a lower bound: Genesys truncated its list of waiting
+    conversations, and the oldest may not be in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +121,12 @@ class QueueStats:
     longest_wait_s: float | None = None
     interacting: int | None = None
     alerting: int | None = None
+    #: False when ``longest_wait_s`` is only a lower bound (see ``Live.longest_wait_exact``).
+    longest_wait_exact: bool = True
     agents: Agents = Agents()
     members: int | None = None
     today: Today = Today()
+    #: The media types the queue handles (see ``handles_media``), and their figures.
     by_media: Mapping[str, MediaStats] = field(default_factory=dict)
     #: Oldest-first waiting conversations: (conversation id, media type, seconds waiting).
     waiting_detail: tuple[tuple[str, str, float], ...] = ()
@@ -159,17 +165,36 @@ class Snapshot:
         return bool(self.errors)
 
 
+def handles_media(live: Live | None, today: Today | None) -> bool:
+    """Whether a queue handles a media type, from that type's figures: it has a conversation of
+    it now (waiting, alerting or interacting), or had one today (offered, answered, abandoned or
+    handled since midnight).
+
+    Nothing else a real org says tells the types apart: an observation reply carries a group for
+    every media type of every queue, with zero counts, and a queue's ``mediaSettings`` lists every
+    type too. A queue configured for chat that has had no chat today is therefore not listed under
+    chat until its first chat arrives.
+    """
+    now = live is not None and any((live.waiting, live.alerting, live.interacting))
+    had = today is not None and (
+        any((today.offered, today.answered, today.abandoned)) or today.aht_s is not None
+    )
+    return now or had
+
+
 def combine(queue: QueueInfo, live: QueueLive | None, today: QueueToday | None) -> QueueStats:
-    """Join a listed queue with its live and today figures; a missing part stays unknown."""
+    """Join a listed queue with its live and today figures; a missing part stays unknown.
+
+    ``by_media`` keeps only the media types the queue handles (``handles_media``).
+    """
     media_names = set(live.by_media if live is not None else ())
     media_names.update(today.by_media if today is not None else ())
-    by_media = {
-        media: MediaStats(
-            live=live.by_media.get(media, Live()) if live is not None else Live(),
-            today=today.by_media.get(media, Today()) if today is not None else Today(),
-        )
-        for media in sorted(media_names)
-    }
+    by_media: dict[str, MediaStats] = {}
+    for media in sorted(media_names):
+        media_live = live.by_media.get(media) if live is not None else None
+        media_today = today.by_media.get(media) if today is not None else None
+        if handles_media(media_live, media_today):
+            by_media[media] = MediaStats(live=media_live or Live(), today=media_today or Today())
     the_live = live.live if live is not None else Live()
     members = live.members if live is not None else None
     return QueueStats(
@@ -180,6 +205,7 @@ def combine(queue: QueueInfo, live: QueueLive | None, today: QueueToday | None) 
         longest_wait_s=the_live.longest_wait_s,
         interacting=the_live.interacting,
         alerting=the_live.alerting,
+        longest_wait_exact=the_live.longest_wait_exact,
         agents=live.agents if live is not None else Agents(),
         members=members if members is not None else queue.member_count,
         today=today.today if today is not None else Today(),

@@ -7,10 +7,12 @@ through ``emit`` as one of the events below; it never touches the UI itself.
 Cadence: live observations every ``interval`` seconds, today's aggregates every ``today_every``,
 the queue list every ``queues_every``. The next poll is armed only once the last one has ended,
 so polls never overlap. If that cadence would spend more than ``budget_share`` of the request
-allowance (read from ``inin-ratelimit-allowed``), all three are stretched by the same factor, and
-the UI is told. Retries go through tenacity: a ``Retry-After`` is honoured exactly,
-anything else backs off exponentially with full jitter, capped at ``max_backoff`` for throttling
-and at the live interval for outages (see ``_wait_backoff``). Credentials
+allowance, all three are stretched by the same factor, and the UI is told. Genesys no longer
+reports the allowance (the ``inin-ratelimit-*`` headers were removed in June 2021), so it is the
+documented 300 requests per minute per token (``assumed_allowance``), lowered when a 429 shows the
+real one to be smaller (``AllowanceEstimate``). Retries go through tenacity: a ``Retry-After`` is
+honoured exactly, anything else backs off exponentially with full jitter, capped at ``max_backoff``
+for throttling and at the live interval for outages (see ``_wait_backoff``). Credentials
 and permission errors are not retried in a loop: they are reported, and tried again only after
 ``blocked_retry`` seconds.
 """
@@ -18,19 +20,20 @@ and permission errors are not retried in a loop: they are reported, and tried ag
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_never
 from tenacity.wait import wait_base, wait_random_exponential
 
 from queuewatch.errors import ConfigError, PermissionMissing, RateLimited, SourceError
 from queuewatch.model import PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
-from queuewatch.source import PartResult, QueueSource, RateStatus
+from queuewatch.source import DOCUMENTED_ALLOWANCE, PartResult, QueueSource, RateStatus
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -54,10 +57,59 @@ class PollerSettings:
     """Give up a call after this many attempts (None: keep trying, as the dashboard does)."""
     budget_share: float = 0.9
     """Plan to spend at most this share of the per-minute request allowance."""
-    assumed_allowance: int = 300
-    """Requests per minute to plan for until Genesys reports its own (``inin-ratelimit-allowed``)."""
+    assumed_allowance: int = DOCUMENTED_ALLOWANCE
+    """Requests per minute per token to plan for. Genesys no longer reports it, so this is its
+    documented default (the config file's ``requests_per_minute``)."""
+    throttle_memory: float = 300.0
+    """Seconds a lowered allowance (after a 429) holds without a further 429."""
     min_interval: float = MIN_INTERVAL
     """The shortest interval ``set_interval`` accepts (lowered only by accelerated soak runs)."""
+
+
+# --- the request allowance ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """The requests per minute the cadence is planned against, and where the figure comes from:
+    ``assumed`` (the documented allowance, or the configured one) or ``lowered`` (a 429 showed the
+    real one to be smaller)."""
+
+    per_minute: int = DOCUMENTED_ALLOWANCE
+    basis: Literal["assumed", "lowered"] = "assumed"
+
+
+class AllowanceEstimate:
+    """The allowance to plan against: the assumed one, until a 429 shows it is smaller.
+
+    A 429 lowers it to the requests that got through in the minute before it, but never by more
+    than half at a time: a 429 can also come from a limit that is not per minute
+    (concurrent analytics queries, the org-wide allowance shared with other apps), and one of those
+    must not freeze the dashboard. It returns to the assumed allowance once ``memory`` seconds pass
+    without a 429. Times are the poller's clock. Not thread-safe: the poller's thread owns it.
+    """
+
+    def __init__(self, assumed: int, memory: float = 300.0) -> None:
+        self.assumed = max(1, assumed)
+        self.memory = memory
+        self._lowered: int | None = None
+        self._at = 0.0
+
+    def current(self, now: float) -> Allowance:
+        if self._lowered is None or now - self._at >= self.memory:
+            return Allowance(self.assumed, "assumed")
+        return Allowance(self._lowered, "lowered")
+
+    def throttled(self, got_through: int, now: float) -> Allowance:
+        """A 429 arrived when ``got_through`` requests of the last minute had not been refused;
+        the allowance from now on."""
+        current = self.current(now)
+        estimate = max(1, got_through, math.ceil(current.per_minute / 2))
+        if estimate < current.per_minute:
+            self._lowered, self._at = estimate, now
+        elif current.basis == "lowered":
+            self._at = now
+        return self.current(now)
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -84,6 +136,8 @@ class SnapshotReady:
     rate: RateStatus
     next_poll_at: float | None
     """``time.monotonic()`` value of the next poll, or None while paused."""
+    allowance: Allowance = Allowance()
+    """The allowance the cadence was planned against."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +282,7 @@ class Poller:
         self._state = _State()
         self._source: QueueSource | None = None
         self._stretch = 1.0
+        self._allowance = AllowanceEstimate(self.settings.assumed_allowance, self.settings.throttle_memory)
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -365,9 +420,12 @@ class Poller:
             return None
 
         errors = [*self._failures("observations", live), *state.today_errors]
-        for failure in live.failures:
-            if isinstance(failure.error, RateLimited) and failure.error.retry_after is not None:
-                not_before = max(not_before, self._clock() + failure.error.retry_after)
+        limited = [f.error for f in live.failures if isinstance(f.error, RateLimited)]
+        if limited:
+            self._note_throttled()
+        for throttle in limited:
+            if throttle.retry_after is not None:
+                not_before = max(not_before, self._clock() + throttle.retry_after)
         missing = [q.id for q in queues if q.id not in live.values and q.id not in live.failed_ids]
         if missing:
             # The API said nothing about these queues: most likely deleted since the last listing.
@@ -382,11 +440,20 @@ class Poller:
             today_failed=state.today_failed,
         )
         rate = source.rate_status()
-        allowance = rate.allowed or self.settings.assumed_allowance
-        self._stretch = budget_stretch(source.cost(len(queues)), self.settings, self._interval, allowance)
+        allowance = self._allowance.current(self._clock())
+        self._stretch = budget_stretch(
+            source.cost(len(queues)), self.settings, self._interval, allowance.per_minute
+        )
         next_at = max(not_before, self._clock() + self._interval * self._stretch)
-        self._emit(SnapshotReady(snapshot, rate, None if self._paused else next_at))
+        self._emit(SnapshotReady(snapshot, rate, None if self._paused else next_at, allowance))
         return not_before
+
+    def _note_throttled(self) -> None:
+        """A 429 arrived: lower the allowance the cadence is planned against."""
+        source = self._source
+        if source is not None:
+            rate = source.rate_status()
+            self._allowance.throttled(rate.last_minute - rate.refused_last_minute, self._clock())
 
     def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo]) -> None:
         state = self._state
@@ -404,6 +471,8 @@ class Poller:
             return
         if today is None:
             return
+        if any(isinstance(f.error, RateLimited) for f in today.failures):
+            self._note_throttled()
         state.today = today.values
         state.today_at = self._wall()
         state.today_failed = today.failed_ids
@@ -421,6 +490,8 @@ class Poller:
             delay = rs.upcoming_sleep
             kind = error.kind if isinstance(error, SourceError) else "error"
             message = str(error) if error is not None else "failed"
+            if isinstance(error, RateLimited):
+                self._note_throttled()
             self._emit(BackingOff(part, kind, message, delay, rs.attempt_number, self._clock() + delay))
 
         attempts = self.settings.max_attempts
@@ -437,6 +508,8 @@ class Poller:
         except _Stopped:
             return None
         except SourceError as error:
+            if isinstance(error, RateLimited):
+                self._note_throttled()
             raise _CallFailed(part, error) from error
 
     def _backoff_sleep(self, seconds: float) -> None:

@@ -17,7 +17,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from queuewatch.columns import COLUMN_KEYS, COLUMNS_BY_KEY, Column
-from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
+from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
 from queuewatch.thresholds import Level, Thresholds, classify, worst
@@ -129,7 +129,7 @@ def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
     today, agents = stats.today, stats.agents
     return {
         "waiting": (fmt_count(stats.waiting), stats.waiting),
-        "longest_wait_s": (fmt_duration(stats.longest_wait_s), stats.longest_wait_s),
+        "longest_wait_s": (fmt_wait(stats.longest_wait_s, stats.longest_wait_exact), stats.longest_wait_s),
         "interacting": (fmt_count(stats.interacting), stats.interacting),
         "available": (fmt_count(agents.idle), agents.idle),
         "on_queue": (fmt_count(agents.on_queue), agents.on_queue),
@@ -300,6 +300,7 @@ def for_media(stats: QueueStats, media: str | None) -> QueueStats | None:
         stats,
         waiting=figures.live.waiting,
         longest_wait_s=figures.live.longest_wait_s,
+        longest_wait_exact=figures.live.longest_wait_exact,
         interacting=figures.live.interacting,
         alerting=figures.live.alerting,
         today=figures.today,
@@ -396,11 +397,15 @@ def overall_service_level(queues: Iterable[QueueStats]) -> float | None:
 
 
 def totals(queues: Sequence[QueueStats]) -> list[tuple[str, str]]:
-    """(label, value) pairs for the totals strip over ``queues``."""
+    """(label, value) pairs for the totals strip over ``queues``.
+
+    The longest wait is a lower bound (``≥``) when any queue's is: that queue's oldest may be older.
+    """
     longest = [q.longest_wait_s for q in queues if q.longest_wait_s is not None]
+    exact = all(q.longest_wait_exact for q in queues if q.longest_wait_s is not None)
     return [
         ("Wait", fmt_count(_sum(q.waiting for q in queues))),
-        ("Longest", fmt_duration(max(longest) if longest else None)),
+        ("Longest", fmt_wait(max(longest) if longest else None, exact)),
         ("Intr", fmt_count(_sum(q.interacting for q in queues))),
         ("Avail", fmt_count(_sum(q.agents.idle for q in queues))),
         ("OnQ", fmt_count(_sum(q.agents.on_queue for q in queues))),

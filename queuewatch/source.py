@@ -15,6 +15,10 @@ from queuewatch.model import QueueInfo, QueueLive, QueueToday
 
 T = TypeVar("T")
 
+#: Requests per minute per token, as Genesys documents it (``token.rate.per.minute``, also
+#: ``client.credentials.token.rate.per.minute``). It no longer reports it at run time.
+DOCUMENTED_ALLOWANCE = 300
+
 
 @dataclass(frozen=True, slots=True)
 class BatchFailure:
@@ -41,15 +45,16 @@ class PartResult(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class RateStatus:
-    """The request budget as the last ``inin-ratelimit-*`` headers told it.
+    """What a source knows of its request rate: the requests this process made in the last 60 s.
 
-    ``last_minute`` counts the requests this process made in the last 60 s.
+    Genesys does not say how many a token has left: the ``inin-ratelimit-*`` headers that did were
+    removed in June 2021. The poller plans against the documented allowance and the 429s it meets
+    (``poller.Allowance``).
     """
 
-    count: int | None = None
-    allowed: int | None = None
-    reset_s: float | None = None
     last_minute: int = 0
+    refused_last_minute: int = 0
+    """Of ``last_minute``, the requests Genesys refused with a 429."""
 
 
 class QueueSource(Protocol):

@@ -202,7 +202,7 @@ class FakeSource:
 
     def rate_status(self) -> RateStatus:
         with self._lock:
-            return RateStatus(count=self.observe_calls, allowed=300, last_minute=42)
+            return RateStatus(last_minute=42)
 
     def cost(self, queues: int) -> int:
         return 1

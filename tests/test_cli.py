@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -9,10 +10,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from queuewatch.cli import main
+from queuewatch.cli import build_parser, main
 from queuewatch.simulator import ContactCentre, SimulatorServer
 
 SECRET = "zz-Distinctive-Secret-4711"
@@ -97,6 +99,8 @@ def test_credentials_rejected_exit_3(capsys) -> None:
         (["snapshot", "--region", "atlantis"], {}, "unknown region"),
         (["snapshot", "--format", "xml", "--demo"], {}, "invalid choice"),
         (["--interval", "0", "--demo"], {}, "must be greater than 0"),
+        (["snapshot", "--demo", "--batch-size", "101"], {}, "--batch-size: '101' must be from 1 to 100"),
+        (["doctor", "--demo", "--batch-size", "0"], {}, "--batch-size: '0' must be from 1 to 100"),
         (
             ["snapshot", "--region", "us-east-1"],
             {"GENESYSCLOUD_OAUTHCLIENT_ID": "x", "GENESYSCLOUD_OAUTHCLIENT_SECRET": ""},
@@ -110,6 +114,27 @@ def test_bad_input_one_line_exit_2(argv: list[str], env: dict[str, str], expecte
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_size_bounds(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["snapshot", "--batch-size", "1"]).batch_size == 1
+    assert parser.parse_args(["snapshot", "--batch-size", "100"]).batch_size == 100
+    config = tmp_path / "config.toml"
+    config.write_text("interval = 5\nbatch_size = 500\n", encoding="utf-8")
+    code, out, err = run_main(capsys, "snapshot", "--demo", "--config", str(config))
+    assert (code, out) == (2, "")
+    assert err == f"queuewatch: {config} (line 2): batch_size must be from 1 to 100, not 500\n"
+
+
+def test_help_shows_every_option_s_default() -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in (parser, *commands.choices.values()):
+        for action in command._actions:
+            if not action.option_strings or set(action.option_strings) & {"-h", "--help", "--version"}:
+                continue
+            assert action.help and "(default" in action.help, (command.prog, action.option_strings)
 
 
 def test_unreachable_exit_4(capsys) -> None:

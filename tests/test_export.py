@@ -66,6 +66,7 @@ def test_json_schema() -> None:
         "division",
         "waiting",
         "longest_wait_s",
+        "longest_wait_exact",
         "interacting",
         "alerting",
         "agents",
@@ -92,6 +93,7 @@ def test_json_schema() -> None:
         "aht_s",
     }
     assert first["by_media"]["voice"]["waiting"] == 3
+    assert first["longest_wait_exact"] is True and first["by_media"]["voice"]["longest_wait_exact"] is True
     assert first["by_media"]["voice"]["today"]["offered"] == 10
     assert first["name"] == "[VIP] Sales"
     assert second["waiting"] is None and second["agents"]["idle"] is None, "unknown is null, never 0"

@@ -6,12 +6,16 @@ Every way a call can fail must come out as one of queuewatch's own errors, with 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from queuewatch.errors import AuthError, BadResponse, PermissionMissing, RateLimited, Unavailable
+from queuewatch.genesys import GenesysSource
 from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
 from queuewatch.simulator.scenario import during_business_hours
+from queuewatch.source import RateStatus
 
 SECRET = "zz-Distinctive-Secret-4711"
 
@@ -185,13 +189,17 @@ def test_queue_deleted_between_listing_and_querying(admin, source_for) -> None:
         assert gone not in {q.id for q in source.list_queues()}
 
 
-def test_rate_allowance_comes_from_headers(sim, source_for) -> None:
+def test_rate_status_counts_requests_and_429s_without_any_headers(
+    admin: Callable[..., Any], sim: SimulatorServer, source_for: Callable[..., GenesysSource]
+) -> None:
+    assert not sim.rate_limit_headers, "a real org sends no inin-ratelimit-* headers"
     source = source_for(sim)
-    source.list_queues()
-    status = source.rate_status()
-    assert status.allowed == 300
-    assert status.count is not None and status.count >= 1
-    assert status.last_minute >= 2, "the token request and the listing"
+    queues = source.list_queues()
+    assert source.rate_status() == RateStatus(last_minute=2), "the token request and the listing"
+    admin(sim, "/admin/faults", {"rate_limit_next": 1, "retry_after": 3})
+    with pytest.raises(RateLimited):
+        source.observe(queues[:5])
+    assert source.rate_status() == RateStatus(last_minute=3, refused_last_minute=1)
 
 
 def test_certificates_are_always_verified(sim, source_for) -> None:

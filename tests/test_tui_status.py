@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from queuewatch.model import PartFailure, Snapshot
 from queuewatch.poller import (
+    Allowance,
     BackingOff,
     Connected,
     Connecting,
@@ -22,7 +23,7 @@ TAKEN = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
 
 def ready(next_poll_at: float | None = 105.0, errors: tuple[PartFailure, ...] = ()) -> SnapshotReady:
     snapshot = Snapshot(taken_at=TAKEN, queues=(), errors=errors)
-    return SnapshotReady(snapshot, RateStatus(count=5, allowed=300, last_minute=42), next_poll_at)
+    return SnapshotReady(snapshot, RateStatus(last_minute=42), next_poll_at)
 
 
 def started() -> PollStatus:
@@ -40,7 +41,7 @@ def test_after_a_snapshot_age_countdown_rate_and_count() -> None:
     parts = describe(started(), 103.2, 240, 240, UTC)
     assert parts.updated == "updated 14:05:00, 3 s ago"
     assert parts.next == "next in 2 s"
-    assert parts.rate == "req 42/300 per min"
+    assert parts.rate == "req 42/300 per min (assumed)"
     assert parts.count == "240 queues"
     assert parts.problem == ""
     assert describe(started(), 103.2, 12, 240).count == "12 of 240 queues"
@@ -98,3 +99,13 @@ def test_partial_snapshots_say_which_part_failed() -> None:
     failure = PartFailure("aggregates", "unavailable", "HTTP 502", ("q1", "q2"))
     status = PollStatus(label="x", interval=5.0).after(ready(errors=(failure,)), 100.0)
     assert describe(status, 100.0, 1, 1).problem == "partial data — aggregates failed for 2 queues: HTTP 502"
+
+
+def test_the_allowance_says_where_it_comes_from() -> None:
+    lowered = SnapshotReady(
+        Snapshot(taken_at=TAKEN, queues=()), RateStatus(31), 105.0, Allowance(31, "lowered")
+    )
+    status = started().after(lowered, 101.0)
+    assert describe(status, 101.0, 1, 1).rate == "req 31/31 per min (lowered after a 429)"
+    configured = SnapshotReady(Snapshot(taken_at=TAKEN, queues=()), RateStatus(7), 110.0, Allowance(500))
+    assert describe(status.after(configured, 106.0), 106.0, 1, 1).rate == "req 7/500 per min (assumed)"

@@ -7,7 +7,7 @@ level target; and the same figures per media type. Breaching figures carry the t
 
 from __future__ import annotations
 
-from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent
+from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
 from queuewatch.present import make_row
 from queuewatch.thresholds import Thresholds
@@ -31,6 +31,9 @@ def _waiting_lines(stats: QueueStats) -> list[str]:
         lines.append(f"{n:>3}  {fmt_duration(seconds):>8}  {media}")
     if len(oldest_first) > MAX_WAITING_LISTED:
         lines.append(f"     … and {len(oldest_first) - MAX_WAITING_LISTED} more")
+    unlisted = (stats.waiting or 0) - len(oldest_first)
+    if not stats.longest_wait_exact and unlisted > 0:
+        lines.append(f"     … and {unlisted} more Genesys left out of its list (it was truncated)")
     return lines
 
 
@@ -83,8 +86,9 @@ def _media_lines(stats: QueueStats) -> list[str]:
     for media, figures in stats.by_media.items():
         live, today = figures.live, figures.today
         target = f"{today.sl_target:.0%}" if today.sl_target is not None else "–"
+        longest = fmt_wait(live.longest_wait_s, live.longest_wait_exact)
         lines.append(
-            f"{media:<9}{fmt_count(live.waiting):>6}{fmt_duration(live.longest_wait_s):>9}"
+            f"{media:<9}{fmt_count(live.waiting):>6}{longest:>9}"
             f"{fmt_count(live.interacting):>6}{fmt_count(today.offered):>7}{fmt_count(today.answered):>6}"
             f"{fmt_count(today.abandoned):>6}{fmt_percent(today.abandon_rate, 1):>7}"
             f"{fmt_percent(today.service_level):>6}{target:>8}"

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 
 from queuewatch.model import PartFailure
 from queuewatch.poller import (
+    Allowance,
     BackingOff,
     Connected,
     Connecting,
@@ -49,6 +50,7 @@ class PollStatus:
     failure: PollFailed | None = None
     partial: tuple[PartFailure, ...] = ()
     rate: RateStatus | None = None
+    allowance: Allowance | None = None
 
     def after(self, event: PollerEvent, now: float) -> PollStatus:
         """The state once ``event`` has happened at ``now``."""
@@ -59,9 +61,10 @@ class PollStatus:
                 return replace(self, connected=True, backoff=None)
             case PollStarted():
                 return replace(self, polling=True)
-            case SnapshotReady(snapshot=snapshot, rate=rate, next_poll_at=next_poll_at):
+            case SnapshotReady(snapshot=snapshot, rate=rate, next_poll_at=next_poll_at, allowance=allowance):
                 return replace(
                     self,
+                    allowance=allowance,
                     polling=False,
                     updated_at=now,
                     updated_wall=snapshot.taken_at,
@@ -130,11 +133,17 @@ def _next(status: PollStatus, now: float) -> str:
     return countdown
 
 
-def _rate(rate: RateStatus | None) -> str:
+#: How the status bar says where the allowance comes from (Genesys no longer reports it).
+_ALLOWANCE_WORDS = {"assumed": "assumed", "lowered": "lowered after a 429"}
+
+
+def _rate(rate: RateStatus | None, allowance: Allowance | None) -> str:
+    """``req 42/300 per min (assumed)``: requests in the last minute against the allowance."""
     if rate is None:
         return ""
-    allowed = f"/{rate.allowed}" if rate.allowed is not None else ""
-    return f"req {rate.last_minute}{allowed} per min"
+    if allowance is None:
+        return f"req {rate.last_minute} per min"
+    return f"req {rate.last_minute}/{allowance.per_minute} per min ({_ALLOWANCE_WORDS[allowance.basis]})"
 
 
 def _count(shown: int, total: int, media: str | None = None) -> str:
@@ -191,7 +200,7 @@ def describe(
         updated=_updated(status, now, tz),
         stale=status.stale(now),
         next=_next(status, now),
-        rate=_rate(status.rate),
+        rate=_rate(status.rate, status.allowance),
         count=_count(shown, total, media) if status.updated_at is not None else "",
         problem=_problem(status, now),
         problem_fatal=status.failure is not None and status.failure.fatal,
