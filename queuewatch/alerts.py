@@ -2,46 +2,74 @@
 
 Pure: no textual, no rich. ``Alerter.update(queues)`` is given every snapshot's queues and returns
 the alerts to raise now. The first snapshot sets the baseline (what is already critical is on
-screen, marked ``‼``); after that, a queue alerts when its worst level becomes critical.
+screen, marked ``‼``); after that, a queue alerts when its figures become critical.
 
-Hysteresis: once a queue has alerted it cannot alert again until it has been back to OK (no
-warning either) for ``rearm_after`` consecutive snapshots, so a value hovering on the line does not
-alert at every poll; a queue whose live figures are unknown (its part failed) is not counted as
-OK. A muted queue never alerts, and an episode that began while muted stays
-silent after unmuting. A queue that disappears is forgotten.
+Each queue's figures are watched in two groups, each on its own:
+
+- the live figures (``LIVE_FIGURES``: waiting, longest wait, nobody available while something
+  waits, agents not responding) say what is happening now, and go up and down all day;
+- today's figures (everything else: abandon rate, service level) are cumulative since midnight,
+  and once past a line often stay there for the rest of the day.
+
+A group alerts when its worst level becomes critical, and then cannot alert again until it has been
+back to OK (no warning either) for ``rearm_after`` consecutive snapshots, so a value hovering on the
+line does not alert at every poll. Neither group mutes the other: a queue whose abandon rate has been
+critical since nine still alerts when its live figures become critical, and again after they have
+recovered. A group whose figures are unknown (its part failed) is not counted as OK. A muted queue
+never alerts, and an episode that began while muted stays silent after unmuting. A queue that
+disappears is forgotten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 from queuewatch.formatting import fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
-from queuewatch.thresholds import Level, Rule, Thresholds, classify, worst
+from queuewatch.thresholds import Level, Rule, Thresholds, classify
 
-#: Consecutive OK snapshots a queue needs before it can alert again.
+#: Consecutive OK snapshots a group of figures needs before it can alert again.
 REARM_AFTER = 2
+
+#: The figures (``classify`` keys) that say what is happening now; every other one is today's.
+LIVE_FIGURES = frozenset({"waiting", "longest_wait_s", "available", "not_responding"})
+
+Figures = Literal["live", "today"]
+
+
+def figures_of(key: str) -> Figures:
+    """Which group a ``classify`` key belongs to: live, or today's (cumulative since midnight)."""
+    return "live" if key in LIVE_FIGURES else "today"
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A queue has become critical: its id and name, and the figures that are critical."""
+    """A queue's live figures, or today's, have become critical: which, and why."""
 
     queue_id: str
     name: str
     reasons: tuple[str, ...]
+    figures: Figures = "live"
 
     @property
     def message(self) -> str:
-        """One line for a notification: ``Support EMEA critical: 16 waiting (≥ 15)``."""
-        return f"{self.name} critical: {'; '.join(self.reasons)}"
+        """One line for a notification: ``Support EMEA critical: 16 waiting (≥ 15)``, or for
+        today's figures ``Support EMEA critical today: abandon rate 12.0 % (≥ 10.0 %)``."""
+        when = " today" if self.figures == "today" else ""
+        return f"{self.name} critical{when}: {'; '.join(self.reasons)}"
 
 
-def critical_reasons(stats: QueueStats, rule: Rule) -> tuple[str, ...]:
-    """The critical figures of one queue in words, each with the threshold it crossed."""
+def critical_reasons(stats: QueueStats, rule: Rule, figures: Figures | None = None) -> tuple[str, ...]:
+    """The critical figures of one queue in words, each with the threshold it crossed; only the
+    live ones or today's if ``figures`` says which."""
     levels = classify(stats, rule)
-    critical = {key for key, level in levels.items() if level is Level.CRITICAL}
+    critical = {
+        key
+        for key, level in levels.items()
+        if level is Level.CRITICAL and (figures is None or figures_of(key) == figures)
+    }
     reasons = []
     if "longest_wait_s" in critical:
         limit = fmt_duration(rule.longest_wait_critical)
@@ -50,6 +78,9 @@ def critical_reasons(stats: QueueStats, rule: Rule) -> tuple[str, ...]:
         reasons.append(f"{stats.waiting} waiting (≥ {rule.waiting_critical:g})")
     if "available" in critical:
         reasons.append("nobody available")
+    if "not_responding" in critical:
+        count = stats.agents.not_responding
+        reasons.append(f"{count} agents not responding (≥ {rule.not_responding_critical:g})")
     if "abandon_rate" in critical:
         rate = fmt_percent(stats.today.abandon_rate, 1)
         reasons.append(f"abandon rate {rate} % (≥ {fmt_percent(rule.abandon_rate_critical, 1)} %)")
@@ -59,13 +90,27 @@ def critical_reasons(stats: QueueStats, rule: Rule) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def _known(stats: QueueStats, figures: Figures) -> bool:
+    """Whether the group's figures came at all (a failed part leaves them unknown)."""
+    if figures == "live":
+        return stats.waiting is not None
+    return stats.today.offered is not None or stats.today.service_level is not None
+
+
 @dataclass(slots=True)
-class _QueueState:
+class _Watch:
+    """One group of one queue's figures: whether it may alert, and how long it has been OK."""
+
     armed: bool
     ok_streak: int = 0
+
+
+@dataclass(slots=True)
+class _QueueState:
+    watches: dict[Figures, _Watch]
     stats: QueueStats | None = None
-    """The figures last classified, and their level: unchanged figures are not classified again."""
-    level: Level = Level.OK
+    """The figures last classified: unchanged figures are not classified again."""
+    levels: Mapping[Figures, Level] = field(default_factory=dict)
 
 
 class Alerter:
@@ -87,35 +132,52 @@ class Alerter:
         return True
 
     def update(self, queues: Iterable[QueueStats]) -> list[Alert]:
-        """Take a snapshot's queues; the alerts to raise now, in the order the queues came."""
+        """Take a snapshot's queues; the alerts to raise now, in the order the queues came (a
+        queue's live figures before its today's)."""
         alerts = []
         states: dict[str, _QueueState] = {}
         for stats in queues:
-            state = self._states.get(stats.id) or _QueueState(armed=self._baseline_taken)
+            state = self._states.get(stats.id)
+            if state is None:
+                armed = self._baseline_taken
+                state = _QueueState(watches={"live": _Watch(armed), "today": _Watch(armed)})
             if state.stats is None or state.stats != stats:
                 state.stats = stats
-                state.level = worst(classify(stats, self.thresholds.for_queue(stats.name)))
-            level = state.level
-            if not self._baseline_taken and level is not Level.CRITICAL:
-                state.armed = True
-            if level is Level.CRITICAL:
-                if state.armed and stats.id not in self.muted:
-                    reasons = critical_reasons(stats, self.thresholds.for_queue(stats.name))
-                    alerts.append(Alert(stats.id, stats.name, reasons))
-                state.armed = False
-                state.ok_streak = 0
-            elif level is Level.OK and stats.waiting is None:
-                pass  # its live figures are unknown (a failed part): no evidence it is back to OK
-            elif level is Level.OK:
-                state.ok_streak += 1
-                if state.ok_streak >= self.rearm_after:
-                    state.armed = True
-            else:
-                state.ok_streak = 0
+                state.levels = self._levels(stats)
+            for figures, watch in state.watches.items():
+                if self._step(stats, figures, watch, state.levels.get(figures, Level.OK)):
+                    rule = self.thresholds.for_queue(stats.name)
+                    alerts.append(Alert(stats.id, stats.name, critical_reasons(stats, rule, figures), figures))
             states[stats.id] = state
         self._states = states
         self._baseline_taken = True
         return alerts
+
+    def _levels(self, stats: QueueStats) -> dict[Figures, Level]:
+        levels: dict[Figures, Level] = {}
+        for key, level in classify(stats, self.thresholds.for_queue(stats.name)).items():
+            figures = figures_of(key)
+            levels[figures] = max(levels.get(figures, Level.OK), level)
+        return levels
+
+    def _step(self, stats: QueueStats, figures: Figures, watch: _Watch, level: Level) -> bool:
+        """Move one group's watch on by a snapshot; True when it alerts now."""
+        if not self._baseline_taken and level is not Level.CRITICAL:
+            watch.armed = True
+        if level is Level.CRITICAL:
+            alert = watch.armed and stats.id not in self.muted
+            watch.armed = False
+            watch.ok_streak = 0
+            return alert
+        if level is Level.OK and not _known(stats, figures):
+            return False  # unknown (a failed part): no evidence it is back to OK
+        if level is Level.OK:
+            watch.ok_streak += 1
+            if watch.ok_streak >= self.rearm_after:
+                watch.armed = True
+        else:
+            watch.ok_streak = 0
+        return False
 
 
 def desktop_notification(message: str, *, tmux: bool = False) -> str:

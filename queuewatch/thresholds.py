@@ -14,6 +14,8 @@ Defaults, all overridable in the ``[thresholds]`` table of the config file::
     service_level_target = 0.8      # 0-1; used when the queue has no target of its own
     service_level_margin = 0.2      # how far below the target (0-1) is critical
     no_agents_critical = true       # waiting > 0 with no available (idle) agent is critical
+    not_responding_warn = 1         # agents not responding (missed an offered conversation)
+    not_responding_critical = 3
 
     [[thresholds.queue]]            # per-queue overrides, tried in order
     match = "Sales*"                # glob on the queue name, case-insensitive
@@ -57,6 +59,9 @@ class Rule:
     """Used when the queue has no service level target of its own."""
     service_level_margin: float = 0.20
     no_agents_critical: bool = True
+    not_responding_warn: float = 1
+    """Agents in NOT_RESPONDING: they let an offered conversation ring out, and get no more until reset."""
+    not_responding_critical: float = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,9 @@ def classify(stats: QueueStats, rule: Rule) -> dict[str, Level]:
             stats.today.abandon_rate, rule.abandon_rate_warn, rule.abandon_rate_critical
         ),
         "service_level": _service_level(stats, rule),
+        "not_responding": _at_least(
+            stats.agents.not_responding, rule.not_responding_warn, rule.not_responding_critical
+        ),
     }
     if rule.no_agents_critical and (stats.waiting or 0) > 0 and stats.available == 0:
         levels["available"] = Level.CRITICAL
@@ -134,6 +142,7 @@ def worst(levels: Mapping[str, Level] | Iterable[Level]) -> Level:
 
 _SECONDS = "a number of seconds"
 _COUNT = "a number of conversations"
+_AGENTS = "a number of agents"
 _FRACTION = "a fraction between 0 and 1 (0.05 is 5 %)"
 
 #: Config key -> what its value must be.
@@ -146,6 +155,8 @@ _NUMBER_KEYS: Mapping[str, str] = {
     "abandon_rate_critical": _FRACTION,
     "service_level_target": _FRACTION,
     "service_level_margin": _FRACTION,
+    "not_responding_warn": _AGENTS,
+    "not_responding_critical": _AGENTS,
 }
 _BOOL_KEYS = frozenset({"no_agents_critical"})
 
@@ -189,6 +200,7 @@ def _check_order(where: str, rule: Rule) -> None:
     pairs = [("longest_wait", rule.longest_wait_warn, rule.longest_wait_critical)]
     pairs += [("waiting", rule.waiting_warn, rule.waiting_critical)]
     pairs += [("abandon_rate", rule.abandon_rate_warn, rule.abandon_rate_critical)]
+    pairs += [("not_responding", rule.not_responding_warn, rule.not_responding_critical)]
     for name, warn, critical in pairs:
         if warn > critical:
             raise ConfigError(f"{where}.{name}_warn must not be above {where}.{name}_critical")

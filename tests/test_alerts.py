@@ -1,4 +1,5 @@
-"""Alerts: a queue that becomes critical is said once, with why; hysteresis and mute."""
+"""Alerts: a queue that becomes critical is said once, with why; hysteresis and mute; live figures
+and today's watched apart, so neither mutes the other."""
 
 from __future__ import annotations
 
@@ -85,6 +86,88 @@ def test_a_queue_that_leaves_is_forgotten() -> None:
     assert alerted(alerter, support(**CRITICAL)) == ["q-support"], "back as a new queue"
 
 
+# --- live and today's figures, each on its own (issue 9, section 1) -----------------------------------
+
+BAD_DAY = {"abandon_rate": 0.12, "abandoned": 12, "offered": 100}
+"""Today's abandon rate at 12 %: past the critical line (10 %) since the morning."""
+SWAMPED = {"waiting": 30, "longest": 720.0, "idle": 0}
+"""30 waiting, the oldest for 12 minutes, nobody idle."""
+
+
+def raised(alerter: Alerter, *queues: QueueStats) -> list[tuple[str, str]]:
+    return [(alert.figures, alert.message) for alert in alerter.update(queues)]
+
+
+def test_a_bad_day_does_not_mute_a_live_crisis() -> None:
+    alerter = Alerter(Thresholds())
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == [], "critical today at start: on screen, not announced"
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == []
+    assert raised(alerter, support(**SWAMPED, **BAD_DAY)) == [
+        ("live", "Support EMEA critical: longest wait 12:00 (≥ 3:00); 30 waiting (≥ 15); nobody available")
+    ]
+
+
+def test_live_figures_re_arm_on_their_own_whatever_today_s_figures_say() -> None:
+    alerter = Alerter(Thresholds(), rearm_after=2)
+    raised(alerter, support(**CALM, **BAD_DAY))
+    assert [f for f, _ in raised(alerter, support(**CRITICAL, **BAD_DAY))] == ["live"]
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == []
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == [], "recovered live: two OK snapshots"
+    assert raised(alerter, support(waiting=40, longest=70.0, **BAD_DAY)) == [
+        ("live", "Support EMEA critical: 40 waiting (≥ 15)")
+    ]
+
+
+def test_today_s_figures_alert_on_their_own_crossing_and_say_so() -> None:
+    alerter = Alerter(Thresholds())
+    raised(alerter, support(**CALM, abandon_rate=0.08))
+    assert raised(alerter, support(**CALM, abandon_rate=0.11)) == [
+        ("today", "Support EMEA critical today: abandon rate 11.0 % (≥ 10.0 %)")
+    ]
+    assert raised(alerter, support(**CALM, abandon_rate=0.12)) == [], "still past the line: said once"
+
+
+def test_both_groups_crossing_at_once_make_two_alerts_live_first() -> None:
+    alerter = Alerter(Thresholds())
+    raised(alerter, support(**CALM))
+    both = raised(alerter, support(**CRITICAL, service_level=0.5, sl_target=0.8))
+    assert both == [
+        ("live", "Support EMEA critical: 16 waiting (≥ 15)"),
+        ("today", "Support EMEA critical today: service level 50 % (target 80%)"),
+    ]
+
+
+def test_a_live_crisis_does_not_mute_today_s_crossing() -> None:
+    alerter = Alerter(Thresholds())
+    raised(alerter, support(**CALM))
+    assert [f for f, _ in raised(alerter, support(**CRITICAL))] == ["live"]
+    assert [f for f, _ in raised(alerter, support(**CRITICAL, **BAD_DAY))] == ["today"]
+
+
+def test_today_s_figures_re_arm_only_once_back_to_ok() -> None:
+    alerter = Alerter(Thresholds(), rearm_after=2)
+    raised(alerter, support(**CALM))
+    assert len(raised(alerter, support(**CALM, **BAD_DAY))) == 1
+    assert raised(alerter, support(**CALM, abandon_rate=0.06)) == [], "a warning does not re-arm"
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == []
+    unknown_today = support(**CALM, offered=None, abandon_rate=None, service_level=None)
+    for _ in range(3):
+        assert raised(alerter, unknown_today) == [], "unknown is not OK"
+    assert raised(alerter, support(**CALM, **BAD_DAY)) == []
+    raised(alerter, support(**CALM))
+    raised(alerter, support(**CALM))
+    assert [f for f, _ in raised(alerter, support(**CALM, **BAD_DAY))] == ["today"]
+
+
+def test_agents_not_responding_are_a_live_figure() -> None:
+    alerter = Alerter(Thresholds(), rearm_after=1)
+    raised(alerter, support(**CALM, **BAD_DAY))
+    assert raised(alerter, support(**CALM, not_responding=1, **BAD_DAY)) == [], "one is a warning"
+    assert raised(alerter, support(**CALM, not_responding=3, **BAD_DAY)) == [
+        ("live", "Support EMEA critical: 3 agents not responding (≥ 3)")
+    ]
+
+
 def test_reasons_name_each_critical_figure_and_its_threshold() -> None:
     stats = queue(
         "q",
@@ -104,6 +187,8 @@ def test_reasons_name_each_critical_figure_and_its_threshold() -> None:
         "service level 55 % (target 80%)",
     )
     assert critical_reasons(queue("q", "Calm", waiting=6, longest=70.0), Rule()) == ()
+    assert critical_reasons(stats, Rule(), "live") == critical_reasons(stats, Rule())[:3]
+    assert critical_reasons(stats, Rule(), "today") == critical_reasons(stats, Rule())[3:]
 
 
 def test_the_queue_s_own_rule_decides() -> None:

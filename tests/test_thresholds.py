@@ -62,6 +62,13 @@ def test_abandon_rate_levels(rate: float, expected: Level | None) -> None:
     assert classify(stats(today={"abandon_rate": rate}), RULE).get("abandon_rate") == expected
 
 
+@pytest.mark.parametrize(
+    ("count", "expected"), [(None, None), (0, None), (1, Level.WARN), (2, Level.WARN), (3, Level.CRITICAL)]
+)
+def test_agents_not_responding_levels(count: int | None, expected: Level | None) -> None:
+    assert classify(stats(agents={"not_responding": count}), RULE).get("not_responding") == expected
+
+
 def test_unknown_values_never_breach() -> None:
     assert classify(stats(), RULE) == {}
 
@@ -126,6 +133,11 @@ def test_config_without_thresholds_is_the_defaults() -> None:
         ({"no_agents_critical": 1}, "thresholds.no_agents_critical must be true or false"),
         ({"longest_wait": 60}, "thresholds.longest_wait is not a threshold"),
         ({"waiting_warn": 20}, "thresholds.waiting_warn must not be above thresholds.waiting_critical"),
+        ({"not_responding_warn": -1}, "thresholds.not_responding_warn must be a number of agents"),
+        (
+            {"not_responding_warn": 5},
+            "thresholds.not_responding_warn must not be above thresholds.not_responding_critical",
+        ),
         ({"queue": {"match": "x"}}, "thresholds.queue must be a list of tables"),
         ({"queue": [{"match": "a"}, {"longest_wait_warn": 5}]}, "thresholds.queue[2].match must be"),
         (
