@@ -279,6 +279,8 @@ class Poller:
         self._lock = threading.Lock()
         self._paused = False
         self._refresh = False
+        self._hold_until = 0.0
+        """``clock()`` time before which Genesys asked not to be called (a 429's ``Retry-After``)."""
         self._state = _State()
         self._source: QueueSource | None = None
         self._stretch = 1.0
@@ -302,11 +304,19 @@ class Poller:
         if source is not None:
             source.close()
 
-    def refresh_now(self) -> None:
+    def refresh_now(self) -> float | None:
+        """Poll now: cut a backoff or the wait for the next poll short (and resume if paused).
+
+        Not while Genesys has asked to wait (a 429's ``Retry-After``): a request then would only
+        be refused again. The poll comes as soon as that wait is over, and the ``clock()`` time of
+        it is returned; None when the poll is now.
+        """
         with self._lock:
             self._refresh = True
             self._paused = False
+            hold = self._hold_until
         self._wake.set()
+        return hold if hold > self._clock() else None
 
     def pause(self) -> None:
         with self._lock:
@@ -426,6 +436,8 @@ class Poller:
         for throttle in limited:
             if throttle.retry_after is not None:
                 not_before = max(not_before, self._clock() + throttle.retry_after)
+        with self._lock:
+            self._hold_until = max(self._hold_until, not_before)
         missing = [q.id for q in queues if q.id not in live.values and q.id not in live.failed_ids]
         if missing:
             # The API said nothing about these queues: most likely deleted since the last listing.
@@ -492,6 +504,9 @@ class Poller:
             message = str(error) if error is not None else "failed"
             if isinstance(error, RateLimited):
                 self._note_throttled()
+            if isinstance(error, RateLimited) and error.retry_after is not None:
+                with self._lock:
+                    self._hold_until = self._clock() + delay
             self._emit(BackingOff(part, kind, message, delay, rs.attempt_number, self._clock() + delay))
 
         attempts = self.settings.max_attempts
@@ -520,32 +535,43 @@ class Poller:
             remaining = deadline - self._clock()
             with self._lock:
                 refresh, self._refresh = self._refresh, False
-            if remaining <= 0 or refresh:
+                held = self._clock() < self._hold_until  # the wait is a Retry-After: refresh cannot cut it
+            if remaining <= 0 or (refresh and not held):
                 return
+            if refresh:  # say when the poll asked for will come instead
+                stretched = self._interval * self._stretch if self._stretch > 1 else None
+                self._emit(Scheduled(deadline, False, self._interval, stretched))
             self._wake.wait(min(remaining, 1.0))
             self._wake.clear()
 
     def _sleep_until(self, not_before: float) -> None:
         """Wait for the next poll: ``interval`` after the last one ended, never before ``not_before``.
 
-        Honours pause, refresh-now and interval changes made while waiting.
+        Honours pause, refresh-now and interval changes made while waiting; a refresh asked for
+        while Genesys has asked to wait comes when that wait is over.
         """
         ended = self._clock()
         last: Scheduled | None = None
         while not self._stopping.is_set():
             with self._lock:
-                if self._refresh:
+                hold, refresh = self._hold_until, self._refresh
+                if refresh and self._clock() >= hold:
                     self._refresh = False
                     return
                 paused, interval = self._paused, self._interval
             effective = interval * self._stretch
             due = None if paused else max(ended + effective, not_before)
+            if refresh:  # as soon as Genesys allows
+                soonest = max(not_before, hold)
+                due = soonest if due is None else min(due, soonest)
             scheduled = Scheduled(due, paused, interval, effective if self._stretch > 1 else None)
             if scheduled != last:
                 last = scheduled
                 self._emit(scheduled)
             now = self._clock()
             if due is not None and now >= due:
+                with self._lock:
+                    self._refresh = False  # this poll is the one asked for
                 return
             self._wake.wait(1.0 if due is None else min(1.0, due - now))
             self._wake.clear()

@@ -209,6 +209,78 @@ def test_pause_refresh_and_interval_changes_are_scheduled() -> None:
     assert len(snapshots(events)) >= 2, "refresh now polls at once, even when paused"
 
 
+class SteppedClock:
+    """A monotonic clock that moves only when the test says; the poller's source notes the time of each call."""
+
+    def __init__(self, start: float = 100.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.005)
+
+
+def test_refresh_during_a_retry_after_waits_for_it_and_says_when() -> None:
+    clock = SteppedClock()
+    call_times: list[float] = []
+    source = Scripted(observe_script=[RateLimited(60, "/obs")])
+    observe = source.observe
+
+    def timed_observe(queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
+        call_times.append(clock.now)
+        return observe(queues)
+
+    source.observe = timed_observe  # type: ignore[method-assign]
+    events: list[PollerEvent] = []
+    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock)
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: any(isinstance(e, BackingOff) for e in events))
+        assert call_times == [100.0]
+        clock.now = 130.0
+        assert poller.refresh_now() == 160.0, "the poll comes when Genesys's wait is over"
+        wait_until(lambda: any(isinstance(e, Scheduled) and e.next_poll_at == 160.0 for e in events))
+        assert call_times == [100.0], "no request the server would refuse"
+        clock.now = 160.0
+        wait_until(lambda: bool(snapshots(events)))
+        assert call_times == [100.0, 160.0]
+    finally:
+        poller.stop()
+        thread.join(2)
+
+
+def test_refresh_after_a_partial_retry_after_waits_for_it_too() -> None:
+    clock = SteppedClock()
+    throttled = PartResult(
+        {"q1": QueueLive(live=Live(waiting=4))}, (BatchFailure(("q2",), RateLimited(20, "/o")),)
+    )
+    source = Scripted(observe_script=[throttled])
+    events: list[PollerEvent] = []
+    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock)
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: bool(snapshots(events)))
+        assert snapshots(events)[0].next_poll_at == 120.0
+        assert poller.refresh_now() == 120.0
+        clock.now = 120.0
+        wait_until(lambda: len(snapshots(events)) == 2)
+        assert source.calls.count("observe") == 2
+        assert snapshots(events)[1].snapshot.queues[1].waiting == 1, "q2 answered this time"
+        assert poller.refresh_now() is None, "no wait asked for any more: at once"
+        wait_until(lambda: len(snapshots(events)) == 3)
+    finally:
+        poller.stop()
+        thread.join(2)
+
+
 @pytest.mark.parametrize("error", [Unavailable("down"), RateLimited(None, "/x")])
 def test_stop_during_backoff_is_prompt(error: SourceError) -> None:
     source = Scripted(observe_script=[error] * 50)
