@@ -146,8 +146,8 @@ class Alerter:
                 state.levels = self._levels(stats)
             for figures, watch in state.watches.items():
                 if self._step(stats, figures, watch, state.levels.get(figures, Level.OK)):
-                    rule = self.thresholds.for_queue(stats.name)
-                    alerts.append(Alert(stats.id, stats.name, critical_reasons(stats, rule, figures), figures))
+                    reasons = critical_reasons(stats, self.thresholds.for_queue(stats.name), figures)
+                    alerts.append(Alert(stats.id, stats.name, reasons, figures))
             states[stats.id] = state
         self._states = states
         self._baseline_taken = True

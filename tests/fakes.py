@@ -211,6 +211,16 @@ class FakeSource:
         self.closed.set()
 
 
+class SteppedClock:
+    """A monotonic clock that moves only when the test moves it (``clock.now += 11``)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def make_app(
     source: FakeSource,
     *,

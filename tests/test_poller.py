@@ -29,6 +29,7 @@ from queuewatch.poller import (
     budget_stretch,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
+from tests.fakes import SteppedClock
 
 QUEUES = [QueueInfo("q1", "Sales"), QueueInfo("q2", "Billing")]
 
@@ -209,16 +210,6 @@ def test_pause_refresh_and_interval_changes_are_scheduled() -> None:
     assert len(snapshots(events)) >= 2, "refresh now polls at once, even when paused"
 
 
-class SteppedClock:
-    """A monotonic clock that moves only when the test says; the poller's source notes the time of each call."""
-
-    def __init__(self, start: float = 100.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -227,7 +218,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def test_refresh_during_a_retry_after_waits_for_it_and_says_when() -> None:
-    clock = SteppedClock()
+    clock = SteppedClock(100.0)
     call_times: list[float] = []
     source = Scripted(observe_script=[RateLimited(60, "/obs")])
     observe = source.observe
@@ -257,7 +248,7 @@ def test_refresh_during_a_retry_after_waits_for_it_and_says_when() -> None:
 
 
 def test_refresh_after_a_partial_retry_after_waits_for_it_too() -> None:
-    clock = SteppedClock()
+    clock = SteppedClock(100.0)
     throttled = PartResult(
         {"q1": QueueLive(live=Live(waiting=4))}, (BatchFailure(("q2",), RateLimited(20, "/o")),)
     )

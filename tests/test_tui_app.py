@@ -26,6 +26,7 @@ from queuewatch.tui.screens import HelpScreen
 from queuewatch.tui.widgets import FilterInput, QueueTable
 from tests.fakes import (
     FakeSource,
+    SteppedClock,
     make_app,
     order,
     queue,
@@ -256,7 +257,8 @@ async def test_interval_keys_change_the_poll_interval(source: FakeSource) -> Non
 
 
 async def test_backoff_is_shown_and_cleared_after_recovery(source: FakeSource) -> None:
-    app = make_app(source)
+    clock = SteppedClock()
+    app = make_app(source, frozen=True, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         assert status_text(app, "problem") == ""
@@ -265,7 +267,7 @@ async def test_backoff_is_shown_and_cleared_after_recovery(source: FakeSource) -
         await wait_for(pilot, lambda: status_text(app, "problem").startswith("rate limited"))
         assert status_text(app, "problem") == "rate limited — retrying in 30 s (attempt 1)"
         before = app.snapshot
-        await pilot.press("r")  # retry now instead of waiting out the Retry-After
+        clock.now += 30  # the Retry-After is over
         await wait_for_snapshot(pilot, app, than=before)
         assert status_text(app, "problem") == ""
 

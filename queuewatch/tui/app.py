@@ -9,10 +9,11 @@ paint. What the table shows comes from ``present.build_view``; what the status b
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
@@ -20,8 +21,9 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Label
 
 import queuewatch
 from queuewatch.alerts import Alert, Alerter, desktop_notification
@@ -36,7 +38,7 @@ from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
 from queuewatch.tui.messages import PollerReported, SnapshotReceived, to_message
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
-from queuewatch.tui.status import PollStatus, describe
+from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar
 
 
@@ -74,7 +76,8 @@ class QueuewatchApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("p", "toggle_pause", "Pause"),
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
         Binding("r", "refresh", "Refresh"),
         Binding("plus", "slower", "Slower", key_display="+"),
         Binding("minus", "faster", "Faster", key_display="-"),
@@ -142,6 +145,8 @@ class QueuewatchApp(App[None]):
         self._tz = tz
         self._status = PollStatus(label=label, interval=poller_settings.interval)
         self._view = View(rows=(), queues=(), total=0)
+        self._stale_said = False
+        """Going stale has been announced, and coming back has not yet."""
         self.poller = Poller(connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock)
         self.cpu_watch = CpuWatch(self.poller.state_line) if cpu_watch else None
         """Logs every thread's stack when the process spins (``QUEUEWATCH_CPU_WATCH``)."""
@@ -155,6 +160,7 @@ class QueuewatchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield TotalsBar(id="totals")
+        yield Label(id="stale-banner")
         yield QueueTable(self.sort, columns=self.columns, id="queue-table")
         yield FilterInput(
             value=self.filter,
@@ -167,6 +173,7 @@ class QueuewatchApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = bool(self.filter)
+        self.query_one("#stale-banner").display = False
         self.query_one(QueueTable).focus()
         self._show_status()
         self.set_interval(1.0, self._show_status)
@@ -207,10 +214,14 @@ class QueuewatchApp(App[None]):
         more = len(alerts) - MAX_ALERTS_SHOWN
         if more > 0:
             self.notify(f"and {more} more queues became critical", severity="error", timeout=15, markup=False)
-        if alerts and self.bell_on_alert:
+        if alerts:
+            self._ring(alerts[0].message if len(alerts) == 1 else f"{len(alerts)} queues became critical")
+
+    def _ring(self, text: str, *, bell: bool = True) -> None:
+        """The bell (if asked for, and ``bell``) and the desktop notification (if asked for)."""
+        if bell and self.bell_on_alert:
             self.bell()
-        if alerts and self.desktop_notify:
-            text = alerts[0].message if len(alerts) == 1 else f"{len(alerts)} queues became critical"
+        if self.desktop_notify:
             self.notify_desktop(f"queuewatch: {text}")
 
     def notify_desktop(self, message: str) -> None:
@@ -243,10 +254,34 @@ class QueuewatchApp(App[None]):
     def _show_status(self) -> None:
         if not self.is_running:
             return  # shutting down: the 1 s timer can still fire while the widgets are being removed
-        parts = describe(
-            self._status, self._clock(), self._view.shown, self._view.total, self._tz, self._view.media
-        )
+        now = self._clock()
+        parts = describe(self._status, now, self._view.shown, self._view.total, self._tz, self._view.media)
         self.query_one(StatusBar).show(parts)
+        self._show_stale(now)
+
+    def _show_stale(self, now: float) -> None:
+        """Stale data looks stale (the table and totals dimmed, a banner saying since when and
+        why), and going stale is said like an alert; coming back is said once."""
+        since = stale_since(self._status, now, self._tz)
+        stale = since is not None
+        label = self.query_one("#stale-banner", Label)
+        if stale:
+            label.update(Content(stale_banner(self._status, now, self._tz)), layout=False)
+        if label.display != stale:
+            label.display = stale
+            self.query_one(QueueTable).set_class(stale, "-stale")
+            self.query_one(TotalsBar).set_class(stale, "-stale")
+        if stale and not self._stale_said and not self._status.paused:
+            self._stale_said = True
+            text = f"data stale since {since}: {stale_reason(self._status)}"
+            self.notify(text, title="stale", severity="error", timeout=15, markup=False)
+            self._ring(text)
+        elif not stale and self._stale_said and self._status.updated_wall is not None:
+            self._stale_said = False
+            when = self._status.updated_wall.astimezone(self._tz).strftime("%H:%M:%S")
+            text = f"data fresh again: updated {when}"
+            self.notify(text, timeout=8, markup=False)
+            self._ring(text, bell=False)
 
     # --- filter and sort -----------------------------------------------------------------------------
 
@@ -279,19 +314,34 @@ class QueuewatchApp(App[None]):
         field.display = True
         field.focus()
 
+    def action_pause(self) -> None:
+        self.poller.pause()
+        self._paused(True)
+
+    def action_resume(self) -> None:
+        self.poller.resume()
+        self._paused(False)
+
     def action_toggle_pause(self) -> None:
-        paused = not self.poller.paused
-        if paused:
-            self.poller.pause()
+        if self.poller.paused:
+            self.action_resume()
         else:
-            self.poller.resume()
+            self.action_pause()
+
+    def _paused(self, paused: bool) -> None:
         self._status = replace(self._status, paused=paused)
+        self.refresh_bindings()  # p says Pause, or Resume
         self._show_status()
 
     def action_refresh(self) -> None:
-        self.poller.refresh_now()
-        self._status = replace(self._status, paused=False)
-        self._show_status()
+        """Poll now; while Genesys has asked to wait (429 Retry-After), say when instead."""
+        at = self.poller.refresh_now()
+        self._paused(False)
+        if at is not None:
+            wait = max(0.0, at - self._clock())
+            when = (self._wall_clock() + timedelta(seconds=wait)).astimezone(self._tz).strftime("%H:%M:%S")
+            text = f"Genesys asked to wait: refreshing at {when} (in {math.ceil(wait)} s)"
+            self.notify(text, timeout=5, markup=False)
 
     def action_slower(self) -> None:
         self._set_interval(self.poller.interval + 1)
@@ -330,6 +380,10 @@ class QueuewatchApp(App[None]):
         self._show_queues()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return not self.poller.paused
+        if action == "resume":
+            return self.poller.paused
         return not (action in TABLE_ACTIONS and isinstance(self.screen, QueueDetailScreen))
 
     def action_mute(self) -> None:
@@ -384,14 +438,22 @@ class QueuewatchApp(App[None]):
         screen.show(stats, self.thresholds, waiting, longest)
 
     def action_help(self) -> None:
-        keys = [(b.key_display or b.key, b.description) for b in self._help_bindings()]
-        self.push_screen(HelpScreen(help_sections(keys, self.thresholds, self.sort)))
+        keys: list[tuple[str, str]] = []
+        for binding in self._help_bindings():
+            key = binding.key_display or binding.key
+            if keys and keys[-1][0] == key == binding.key:  # p: Pause / Resume
+                keys[-1] = (key, f"{keys[-1][1]} / {binding.description}")
+            else:
+                keys.append((key, binding.description))
+        table_keys = [b for b in QueueTable.BINDINGS if isinstance(b, Binding)]
+        moves = [(b.key_display or b.key, b.description) for b in table_keys]
+        moves.append(("Enter", "the queue under the cursor in detail (Esc back)"))
+        self.push_screen(HelpScreen(help_sections(keys, self.thresholds, self.sort, moves)))
 
     def _help_bindings(self) -> Iterable[Binding]:
         bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
         yield from (binding for binding in bindings if binding.action != "quit")
         yield from (binding for binding in bindings if binding.action == "quit")
-        yield Binding("enter", "", "the queue under the cursor in detail (Esc back)", key_display="Enter")
         yield Binding("ctrl+p", "command_palette", "Command palette", key_display="ctrl+p")
         yield Binding("enter", "", "(in the filter) keep the filter, back to the table", key_display="Enter")
         yield Binding("escape", "", "(in the filter) clear the filter", key_display="Esc")

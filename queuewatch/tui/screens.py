@@ -32,6 +32,8 @@ def _rule_lines(rule: Rule) -> list[str]:
         f"service level     warn below the queue's target (else {rule.service_level_target:.0%}),"
         f" critical {rule.service_level_margin:.0%} points below it",
         f"nobody available  while conversations wait: {no_agents}",
+        f"not responding    warn ≥ {rule.not_responding_warn:g} agents"
+        f"   critical ≥ {rule.not_responding_critical:g}",
     ]
 
 
@@ -56,14 +58,22 @@ def _override_lines(overrides: Iterable[Override]) -> list[str]:
 Section = tuple[str, list[str]]
 
 
-def help_sections(bindings: Iterable[tuple[str, str]], thresholds: Thresholds, sort: Sort) -> list[Section]:
-    """The help screen's sections: (title, lines), plain text."""
+def help_sections(
+    bindings: Iterable[tuple[str, str]],
+    thresholds: Thresholds,
+    sort: Sort,
+    navigation: Iterable[tuple[str, str]] = (),
+) -> list[Section]:
+    """The help screen's sections: (title, lines), plain text. ``bindings`` and ``navigation`` are
+    (key, what it does) pairs: the app's keys, and the table's for moving about."""
     keys = [f"{key:<8} {description}" for key, description in bindings]
+    moves = [f"{key:<8} {description}" for key, description in navigation]
     columns = [f"{column.header:<8} {column.title}" for column in COLUMNS]
     warn, critical = MARKS[Level.WARN], MARKS[Level.CRITICAL]
     marks = f"marks             {warn} warning   {critical} critical (also in front of the queue name)"
     sections = [
         ("Keys", keys),
+        ("Moving about the table", moves),
         (
             "Sort",
             [
@@ -83,8 +93,10 @@ def help_sections(bindings: Iterable[tuple[str, str]], thresholds: Thresholds, s
         (
             "Alerts",
             [
-                "a queue that becomes critical raises a notification (and the bell, with --bell);",
-                "it alerts again only after two snapshots back to OK; x mutes the queue under the cursor",
+                "a queue whose live figures (waiting, longest wait, nobody available, not responding)",
+                "become critical raises a notification (and the bell, with --bell); so, separately,",
+                "do today's (abandon rate, service level); each alerts again only after two snapshots",
+                "back to OK; x mutes the queue under the cursor. Data going stale alerts too.",
             ],
         ),
         ("Export", ["e CSV, E JSON: the queues shown, in order, to queuewatch-YYYYMMDD-HHMMSS.csv|json"]),

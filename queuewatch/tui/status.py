@@ -95,6 +95,37 @@ class PollStatus:
         return now - self.updated_at > STALE_AFTER_INTERVALS * interval
 
 
+def stale_reason(status: PollStatus) -> str:
+    """Why no fresh data has come, in a few words (the status bar has the details and countdown)."""
+    if status.backoff is not None:
+        return _KIND_WORDS.get(status.backoff.kind, status.backoff.message)
+    if status.failure is not None:
+        return status.failure.message
+    if status.paused:
+        return "paused (p resumes)"
+    if status.polling:
+        return "waiting for Genesys to reply"
+    return "no new data"
+
+
+def stale_since(status: PollStatus, now: float, tz: tzinfo | None = None) -> str | None:
+    """``10:42:07``, the time of the last good update, when the data on screen is stale; None while
+    it is fresh, or when there never was any (nothing on screen to mark)."""
+    if not status.stale(now) or status.updated_wall is None:
+        return None
+    return status.updated_wall.astimezone(tz).strftime("%H:%M:%S")
+
+
+def stale_banner(status: PollStatus, now: float, tz: tzinfo | None = None) -> str:
+    """What stands above a stale table: ``STALE since 10:42:07 (1 min) — Genesys unavailable; the
+    figures are from then``; empty when ``stale_since`` is None."""
+    since = stale_since(status, now, tz)
+    if since is None or status.updated_at is None:
+        return ""
+    age = fmt_age(now - status.updated_at)
+    return f"STALE since {since} ({age}) — {stale_reason(status)}; the figures are from then"
+
+
 @dataclass(frozen=True, slots=True)
 class StatusParts:
     """The status bar's words. ``problem`` is empty when all is well."""

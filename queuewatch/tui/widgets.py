@@ -67,9 +67,23 @@ class TableCell:
 
 
 class QueueTable(DataTable[TableCell]):
-    """A row per queue, keyed by queue id; updated in place by ``sync`` and never cleared."""
+    """A row per queue, keyed by queue id; updated in place by ``sync`` and never cleared.
+
+    Its keys are those people bring from k9s, htop and less, and the help lists them all.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(_LEVEL_CLASSES.values())
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "next queue", key_display="↓ j", show=False),
+        Binding("up,k", "cursor_up", "previous queue", key_display="↑ k", show=False),
+        Binding("pagedown", "page_down", "a page down", key_display="PgDn", show=False),
+        Binding("pageup", "page_up", "a page up", key_display="PgUp", show=False),
+        Binding("home,g,ctrl+home", "scroll_top", "first queue", key_display="Home g", show=False),
+        Binding("end,G,ctrl+end", "scroll_bottom", "last queue", key_display="End G", show=False),
+        Binding("right", "cursor_right", "scroll the figures right", key_display="→", show=False),
+        Binding("left", "cursor_left", "scroll the figures left", key_display="←", show=False),
+    ]
 
     def __init__(self, sort: Sort, *, columns: Sequence[Column] = COLUMNS, id: str | None = None) -> None:
         self._hold_scroll = False
