@@ -16,7 +16,7 @@ from queuewatch.poller import (
     SnapshotReady,
 )
 from queuewatch.source import RateStatus
-from queuewatch.tui.status import PollStatus, describe
+from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
 
 TAKEN = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
 
@@ -109,3 +109,30 @@ def test_the_allowance_says_where_it_comes_from() -> None:
     assert describe(status, 101.0, 1, 1).rate == "req 31/31 per min (lowered after a 429)"
     configured = SnapshotReady(Snapshot(taken_at=TAKEN, queues=()), RateStatus(7), 110.0, Allowance(500))
     assert describe(status.after(configured, 106.0), 106.0, 1, 1).rate == "req 7/500 per min (assumed)"
+
+
+def test_the_stale_banner_says_since_when_and_why() -> None:
+    assert stale_banner(started(), 110.0, UTC) == "", "fresh: no banner"
+    backoff = BackingOff("observations", "unavailable", "HTTP 503", 4.0, 2, retry_at=114.0)
+    assert stale_banner(started().after(backoff, 110.0), 165.0, UTC) == (
+        "STALE since 14:05:00 (1 min) — Genesys unavailable; the figures are from then"
+    )
+    failed = started().after(
+        PollFailed("observations", "auth", "credentials rejected", retry_at=400.0), 101.0
+    )
+    assert stale_since(failed, 111.0, UTC) == "14:05:00"
+    assert stale_reason(failed) == "credentials rejected"
+    assert stale_reason(started().after(PollStarted(), 106.0)) == "waiting for Genesys to reply"
+    assert stale_reason(started().with_paused(True, 101.0)) == "paused (p resumes)"
+    never = PollStatus(label="x", interval=5.0).after(backoff, 1.0)
+    assert never.stale(2.0) and stale_banner(never, 2.0) == "", "no data on screen: nothing to mark"
+
+
+def test_overdue_is_stale_with_polling_on_for_two_intervals() -> None:
+    assert started().overdue(110.5) and not started().overdue(110.0)
+    paused = started().with_paused(True, 101.0)
+    assert paused.stale(120.0) and not paused.overdue(120.0), "a pause is not an outage"
+    resumed = paused.with_paused(False, 120.0)
+    assert resumed.resumed_at == 120.0
+    assert resumed.stale(125.0) and not resumed.overdue(125.0), "the first poll after resuming is on its way"
+    assert resumed.overdue(130.5)

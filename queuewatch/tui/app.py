@@ -271,7 +271,7 @@ class QueuewatchApp(App[None]):
             label.display = stale
             self.query_one(QueueTable).set_class(stale, "-stale")
             self.query_one(TotalsBar).set_class(stale, "-stale")
-        if stale and not self._stale_said and not self._status.paused:
+        if stale and not self._stale_said and self._status.overdue(now):
             self._stale_said = True
             text = f"data stale since {since}: {stale_reason(self._status)}"
             self.notify(text, title="stale", severity="error", timeout=15, markup=False)
@@ -329,7 +329,7 @@ class QueuewatchApp(App[None]):
             self.action_pause()
 
     def _paused(self, paused: bool) -> None:
-        self._status = replace(self._status, paused=paused)
+        self._status = self._status.with_paused(paused, self._clock())
         self.refresh_bindings()  # p says Pause, or Resume
         self._show_status()
 

@@ -51,6 +51,8 @@ class PollStatus:
     partial: tuple[PartFailure, ...] = ()
     rate: RateStatus | None = None
     allowance: Allowance | None = None
+    resumed_at: float | None = None
+    """When polling was last resumed after a pause."""
 
     def after(self, event: PollerEvent, now: float) -> PollStatus:
         """The state once ``event`` has happened at ``now``."""
@@ -93,6 +95,20 @@ class PollStatus:
             return self.failure is not None or self.backoff is not None
         interval = self.stretched_to or self.interval
         return now - self.updated_at > STALE_AFTER_INTERVALS * interval
+
+    def overdue(self, now: float) -> bool:
+        """Stale although polling has been on for two intervals: something is wrong (data left
+        old by a pause is stale, but not overdue until two intervals after resuming)."""
+        if self.paused or not self.stale(now):
+            return False
+        if self.resumed_at is None:
+            return True
+        return now - self.resumed_at > STALE_AFTER_INTERVALS * (self.stretched_to or self.interval)
+
+    def with_paused(self, paused: bool, now: float) -> PollStatus:
+        """The state once polling is paused, or resumed, at ``now``."""
+        resumed = self.paused and not paused
+        return replace(self, paused=paused, resumed_at=now if resumed else self.resumed_at)
 
 
 def stale_reason(status: PollStatus) -> str:
