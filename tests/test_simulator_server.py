@@ -663,3 +663,55 @@ def test_cli_rejects_bad_values(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         cli.run(cli_args(*argv))
     assert "\n" not in str(caught.value)
+
+
+def test_admin_stage_sets_a_queue_s_figures_and_the_sdk_reads_them() -> None:
+    from queuewatch.genesys import parse_aggregates, parse_observations
+
+    centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
+    with SimulatorServer(centre) as own:
+        http = Http(own)
+        outages, other = name_id("queue", "Tech Support - Outages"), name_id("queue", "Retention")
+        now = datetime.fromtimestamp(START, UTC)
+
+        def figures() -> tuple[Any, Any, Any, Any]:
+            observed = json.loads(http.api("POST", OBSERVATIONS, observation_body([outages, other])).data)
+            aggregated = json.loads(http.api("POST", AGGREGATES, aggregate_body([outages, other])).data)
+            live, today = parse_observations(observed, now), parse_aggregates(aggregated, {})
+            return live[outages], today[outages], (live[other], today[other]), (observed, aggregated)
+
+        model_live, model_today, untouched, _ = figures()
+        staged = {"waiting": 30, "longest_wait_s": 720, "idle": 0, "not_responding": 2}
+        staged |= {"offered": 100, "abandoned": 12}
+        assert http.admin(f"/admin/queues/{outages}/stage", staged) == {"staged": outages, **staged}
+        live, today, others, (observed, aggregated) = figures()
+        assert (live.live.waiting, live.live.longest_wait_s) == (30, 720.0)
+        assert max(seconds for _, _, seconds in live.waiting_detail) == 720.0
+        assert (live.agents.idle, live.agents.not_responding) == (0, 2)
+        assert live.agents.interacting == model_live.agents.interacting, "the rest stays the model's"
+        assert (today.today.offered, today.today.abandoned, today.today.abandon_rate) == (100, 12, 0.12)
+        assert today.today.answered == model_today.today.answered
+        assert others == untouched, "other queues are the model's"
+
+        # The staged replies are still the API's shapes: the SDK's models read them with nothing lost.
+        own_sdk = pc.ApiClient(host=own.base_url).get_client_credentials_token("id", "secret")
+        analytics = pc.AnalyticsApi(own_sdk)
+        both = [outages, other]
+        assert wire(analytics.post_analytics_queues_observations_query(observation_body(both))) == observed
+        assert (
+            wire(analytics.post_analytics_conversations_aggregates_query(aggregate_body(both))) == aggregated
+        )
+
+        assert http.admin(f"/admin/queues/{outages}/stage", {}) == {"staged": outages}
+        assert figures()[:2] == (model_live, model_today), "{} hands the queue back to the model"
+        own.stage(outages, waiting=3)
+        http.admin("/admin/reset", {})
+        assert figures()[0] == model_live, "reset hands every queue back"
+
+        for bad in ({"waiting": -1}, {"waiting": 2.5}, {"longest_wait_s": 5}, {"mood": 1}):
+            url = http.base + f"/admin/queues/{outages}/stage"
+            reply = http.pool.request("POST", url, body=json.dumps(bad))
+            assert reply.status == 400, bad
+            assert "\n" not in json.loads(reply.data)["message"]
+        reply = http.pool.request("POST", http.base + "/admin/queues/nope/stage", body="{}")
+        assert reply.status == 404

@@ -24,10 +24,13 @@ back, for anything that wants to see the old behaviour.
 
 Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
     ``GET|POST /admin/faults``          read / merge-update the :class:`Faults` (JSON, snake_case keys)
-    ``POST /admin/reset``               all faults off and logins accepted again
+    ``POST /admin/reset``               all faults off, logins accepted again, nothing staged
     ``POST /admin/revoke-tokens``       every token issued so far is now rejected (401)
     ``POST /admin/credentials``         ``{"accept": false}`` refuses new logins until set back true
     ``POST /admin/queues/<id>/delete``  the queue disappears from listings and queries
+    ``POST /admin/queues/<id>/stage``   set some of the queue's figures by hand, on this server
+                                        (``{"waiting": 30, "longest_wait_s": 720, "idle": 0}``; see
+                                        :mod:`~queuewatch.simulator.staging`); ``{}`` hands them back
     ``GET  /admin/stats``               request counts (see :meth:`SimulatorServer.stats`)
 """
 
@@ -59,6 +62,7 @@ from queuewatch.simulator.engine import (
     SimulatorValidationError,
 )
 from queuewatch.simulator.scenario import Scenario, default_scenario, during_business_hours
+from queuewatch.simulator.staging import Stage, stage_aggregates, stage_observations
 
 QUEUES_PATH = "/api/v2/routing/queues"
 OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
@@ -332,6 +336,7 @@ class SimulatorServer:
         self._tokens: dict[str, float] = {}
         self._windows: dict[str, list[float]] = {}
         self._accept_logins = True
+        self._stages: dict[str, Stage] = {}
         self._by_path: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
         self._rng = random.Random()
@@ -396,6 +401,21 @@ class SimulatorServer:
         """Refuse (False) or accept again (True) new token requests."""
         with self._lock:
             self._accept_logins = accept
+
+    def stage(self, queue_id: str, **figures: Any) -> None:
+        """Set some of a queue's figures by hand, in this server's replies (see
+        :mod:`~queuewatch.simulator.staging`); none hands the queue back to the model.
+
+        Raises KeyError for an unknown queue, ValueError (one line) for a figure that cannot be staged.
+        """
+        if queue_id not in self.centre.queue_ids():
+            raise KeyError(queue_id)
+        stage = Stage.from_json(figures)
+        with self._lock:
+            if stage == Stage():
+                self._stages.pop(queue_id, None)
+            else:
+                self._stages[queue_id] = stage
 
     # ----------------------------------------------------------------- request handling
 
@@ -503,6 +523,12 @@ class SimulatorServer:
                     )
                 else:
                     data = self.centre.aggregates(request, max_predicates=self.max_predicates)
+                with self._lock:
+                    stages = dict(self._stages)
+                if stages and path == OBSERVATIONS_PATH:
+                    data = stage_observations(request, data, stages, self.centre.sim_time())
+                elif stages:
+                    data = stage_aggregates(request, data, stages)
         except SimulatorValidationError as exc:
             return _error(400, exc.code, exc.message, correlation)
         return _Reply(200, _json_bytes(data))
@@ -641,6 +667,8 @@ class SimulatorServer:
         if path == "/admin/reset":
             self.faults.reset()
             self.accept_logins(True)
+            with self._lock:
+                self._stages.clear()
             return _Reply(200, _json_bytes(self.faults.to_json()))
         if path == "/admin/revoke-tokens":
             self.revoke_tokens()
@@ -656,6 +684,14 @@ class SimulatorServer:
             if self.centre.delete_queue(parts[3]):
                 return _Reply(200, _json_bytes({"deleted": parts[3]}))
             return _Reply(404, _json_bytes({"message": f"no queue {parts[3]}"}))
+        if len(parts) == 5 and parts[2] == "queues" and parts[4] == "stage":
+            try:
+                self.stage(parts[3], **payload)
+            except KeyError:
+                return _Reply(404, _json_bytes({"message": f"no queue {parts[3]}"}))
+            except ValueError as exc:
+                return _Reply(400, _json_bytes({"message": str(exc)}))
+            return _Reply(200, _json_bytes({"staged": parts[3], **payload}))
         return _Reply(404, _json_bytes({"message": f"no admin endpoint {method} {path}"}))
 
     # ----------------------------------------------------------------- plumbing
