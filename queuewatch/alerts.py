@@ -4,25 +4,26 @@ Pure: no textual, no rich. ``Alerter.update(queues)`` is given every snapshot's 
 the alerts to raise now. The first snapshot sets the baseline (what is already critical is on
 screen, marked ``‼``); after that, a queue alerts when its figures become critical.
 
-Each queue's figures are watched in two groups, each on its own:
+Each queue's figures are watched apart:
 
 - the live figures (``LIVE_FIGURES``: waiting, longest wait, nobody available while something
-  waits, agents not responding) say what is happening now, and go up and down all day;
-- today's figures (everything else: abandon rate, service level) are cumulative since midnight,
-  and once past a line often stay there for the rest of the day.
+  waits, agents not responding) say what is happening now, and go up and down all day; they are
+  watched together, as one (a crisis is one alert, however many of them it pushes over the line);
+- each of today's figures (every other one: abandon rate, service level) is cumulative since
+  midnight, and once past its line often stays there for the rest of the day; each is watched on
+  its own, so one that has been bad since nine does not hide another crossing at noon.
 
-A group alerts when its worst level becomes critical, and then cannot alert again until it has been
-back to OK (no warning either) for ``rearm_after`` consecutive snapshots, so a value hovering on the
-line does not alert at every poll. Neither group mutes the other: a queue whose abandon rate has been
-critical since nine still alerts when its live figures become critical, and again after they have
-recovered. A group whose figures are unknown (its part failed) is not counted as OK. A muted queue
-never alerts, and an episode that began while muted stays silent after unmuting. A queue that
-disappears is forgotten.
+A watch alerts when its level becomes critical, and then cannot alert again until it has been back
+to OK (no warning either) for ``rearm_after`` consecutive snapshots, so a value hovering on the line
+does not alert at every poll. No watch mutes another: a queue whose abandon rate has been critical
+since nine still alerts when its live figures become critical, and again after they have recovered.
+Figures that are unknown (their part failed) are not counted as OK. A muted queue never alerts, and
+an episode that began while muted stays silent after unmuting. A queue that disappears is forgotten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,7 +31,7 @@ from queuewatch.formatting import fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
 from queuewatch.thresholds import Level, Rule, Thresholds, classify
 
-#: Consecutive OK snapshots a group of figures needs before it can alert again.
+#: Consecutive OK snapshots a watch needs before it can alert again.
 REARM_AFTER = 2
 
 #: The figures (``classify`` keys) that say what is happening now; every other one is today's.
@@ -61,14 +62,12 @@ class Alert:
         return f"{self.name} critical{when}: {'; '.join(self.reasons)}"
 
 
-def critical_reasons(stats: QueueStats, rule: Rule, figures: Figures | None = None) -> tuple[str, ...]:
-    """The critical figures of one queue in words, each with the threshold it crossed; only the
-    live ones or today's if ``figures`` says which."""
+def critical_reasons(stats: QueueStats, rule: Rule, keys: Collection[str] | None = None) -> tuple[str, ...]:
+    """The critical figures of one queue in words, each with the threshold it crossed; only those
+    among ``keys`` (``classify`` keys) if given."""
     levels = classify(stats, rule)
     critical = {
-        key
-        for key, level in levels.items()
-        if level is Level.CRITICAL and (figures is None or figures_of(key) == figures)
+        key for key, level in levels.items() if level is Level.CRITICAL and (keys is None or key in keys)
     }
     reasons = []
     if "longest_wait_s" in critical:
@@ -90,16 +89,20 @@ def critical_reasons(stats: QueueStats, rule: Rule, figures: Figures | None = No
     return tuple(reasons)
 
 
-def _known(stats: QueueStats, figures: Figures) -> bool:
-    """Whether the group's figures came at all (a failed part leaves them unknown)."""
-    if figures == "live":
+#: The watch of the live figures; each of today's figures is watched under its own ``classify`` key.
+LIVE = "live"
+
+
+def _known(stats: QueueStats, watch: str) -> bool:
+    """Whether the watched figures came at all (a failed part leaves them unknown)."""
+    if watch == LIVE:
         return stats.waiting is not None
     return stats.today.offered is not None or stats.today.service_level is not None
 
 
 @dataclass(slots=True)
 class _Watch:
-    """One group of one queue's figures: whether it may alert, and how long it has been OK."""
+    """One queue's live figures, or one of its today's: whether it may alert, how long it has been OK."""
 
     armed: bool
     ok_streak: int = 0
@@ -107,10 +110,11 @@ class _Watch:
 
 @dataclass(slots=True)
 class _QueueState:
-    watches: dict[Figures, _Watch]
+    watches: dict[str, _Watch]
+    """``LIVE``, and each of today's figures that has ever breached (until then, it was OK)."""
     stats: QueueStats | None = None
     """The figures last classified: unchanged figures are not classified again."""
-    levels: Mapping[Figures, Level] = field(default_factory=dict)
+    levels: Mapping[str, Level] = field(default_factory=dict)
 
 
 class Alerter:
@@ -137,31 +141,37 @@ class Alerter:
         alerts = []
         states: dict[str, _QueueState] = {}
         for stats in queues:
-            state = self._states.get(stats.id)
-            if state is None:
-                armed = self._baseline_taken
-                state = _QueueState(watches={"live": _Watch(armed), "today": _Watch(armed)})
+            state = self._states.get(stats.id) or _QueueState(watches={LIVE: _Watch(self._baseline_taken)})
             if state.stats is None or state.stats != stats:
                 state.stats = stats
                 state.levels = self._levels(stats)
-            for figures, watch in state.watches.items():
-                if self._step(stats, figures, watch, state.levels.get(figures, Level.OK)):
-                    reasons = critical_reasons(stats, self.thresholds.for_queue(stats.name), figures)
-                    alerts.append(Alert(stats.id, stats.name, reasons, figures))
+            for key in state.levels:
+                state.watches.setdefault(key, _Watch(self._baseline_taken))
+            crossed = [
+                key
+                for key, watch in state.watches.items()
+                if self._step(stats, key, watch, state.levels.get(key, Level.OK))
+            ]
+            rule = self.thresholds.for_queue(stats.name) if crossed else None
+            if rule is not None and LIVE in crossed:
+                alerts.append(Alert(stats.id, stats.name, critical_reasons(stats, rule, LIVE_FIGURES)))
+            if rule is not None and (today := [key for key in crossed if key != LIVE]):
+                alerts.append(Alert(stats.id, stats.name, critical_reasons(stats, rule, today), "today"))
             states[stats.id] = state
         self._states = states
         self._baseline_taken = True
         return alerts
 
-    def _levels(self, stats: QueueStats) -> dict[Figures, Level]:
-        levels: dict[Figures, Level] = {}
+    def _levels(self, stats: QueueStats) -> dict[str, Level]:
+        """The level of each watch that is not OK: the live figures' worst, and today's each."""
+        levels: dict[str, Level] = {}
         for key, level in classify(stats, self.thresholds.for_queue(stats.name)).items():
-            figures = figures_of(key)
-            levels[figures] = max(levels.get(figures, Level.OK), level)
+            watch = LIVE if figures_of(key) == "live" else key
+            levels[watch] = max(levels.get(watch, Level.OK), level)
         return levels
 
-    def _step(self, stats: QueueStats, figures: Figures, watch: _Watch, level: Level) -> bool:
-        """Move one group's watch on by a snapshot; True when it alerts now."""
+    def _step(self, stats: QueueStats, key: str, watch: _Watch, level: Level) -> bool:
+        """Move one watch on by a snapshot; True when it alerts now."""
         if not self._baseline_taken and level is not Level.CRITICAL:
             watch.armed = True
         if level is Level.CRITICAL:
@@ -169,7 +179,7 @@ class Alerter:
             watch.armed = False
             watch.ok_streak = 0
             return alert
-        if level is Level.OK and not _known(stats, figures):
+        if level is Level.OK and not _known(stats, key):
             return False  # unknown (a failed part): no evidence it is back to OK
         if level is Level.OK:
             watch.ok_streak += 1

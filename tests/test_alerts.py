@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queuewatch.alerts import Alerter, critical_reasons
+from queuewatch.alerts import LIVE_FIGURES, Alerter, critical_reasons
 from queuewatch.model import QueueStats
 from queuewatch.thresholds import Override, Rule, Thresholds
 from tests.fakes import queue
@@ -159,6 +159,15 @@ def test_today_s_figures_re_arm_only_once_back_to_ok() -> None:
     assert [f for f, _ in raised(alerter, support(**CALM, **BAD_DAY))] == ["today"]
 
 
+def test_each_of_today_s_figures_crosses_on_its_own() -> None:
+    alerter = Alerter(Thresholds())
+    poor_service = {"service_level": 0.5, "sl_target": 0.8}
+    raised(alerter, support(**CALM, **poor_service))
+    assert raised(alerter, support(**CALM, **poor_service, abandon_rate=0.11)) == [
+        ("today", "Support EMEA critical today: abandon rate 11.0 % (≥ 10.0 %)")
+    ], "the service level past its line since the morning does not hide the abandon rate crossing"
+
+
 def test_agents_not_responding_are_a_live_figure() -> None:
     alerter = Alerter(Thresholds(), rearm_after=1)
     raised(alerter, support(**CALM, **BAD_DAY))
@@ -187,8 +196,8 @@ def test_reasons_name_each_critical_figure_and_its_threshold() -> None:
         "service level 55 % (target 80%)",
     )
     assert critical_reasons(queue("q", "Calm", waiting=6, longest=70.0), Rule()) == ()
-    assert critical_reasons(stats, Rule(), "live") == critical_reasons(stats, Rule())[:3]
-    assert critical_reasons(stats, Rule(), "today") == critical_reasons(stats, Rule())[3:]
+    assert critical_reasons(stats, Rule(), LIVE_FIGURES) == critical_reasons(stats, Rule())[:3]
+    assert critical_reasons(stats, Rule(), {"service_level"}) == ("service level 55 % (target 80%)",)
 
 
 def test_the_queue_s_own_rule_decides() -> None:
