@@ -78,3 +78,24 @@ def test_queue_detail(snap_compare: SnapCompare) -> None:
         await pilot.press("enter")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)
+
+
+def test_stale_data(snap_compare: SnapCompare) -> None:
+    """The feed has died: the table and totals faded under a banner saying since when and why."""
+    from queuewatch.errors import RateLimited
+    from tests.fakes import SteppedClock
+
+    source = FakeSource(sample_queues())
+    clock = SteppedClock()
+    app = make_app(source, frozen=True, clock=clock)
+
+    async def go_stale(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        # A throttle rather than an outage: its wait is exact, so the picture is the same every run.
+        source.fail_until_further_notice(RateLimited(retry_after=30, endpoint="/observations"))
+        clock.now += 5
+        await wait_for(pilot, lambda: app.status.backoff is not None)
+        clock.now += 6
+        await wait_for(pilot, lambda: app.query_one("#stale-banner").display)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=go_stale)
