@@ -360,6 +360,8 @@ EXAMPLE_CONFIG = """\
 # service_level_target = 0.8    # used when a queue has no target of its own
 # service_level_margin = 0.2    # critical when this far below the target
 # no_agents_critical = true     # waiting with nobody available is critical
+# not_responding_warn = 1       # agents not responding
+# not_responding_critical = 3
 
 # Overrides by queue name (glob, case-insensitive); the first match wins, per setting.
 # [[thresholds.queue]]
