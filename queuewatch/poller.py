@@ -339,10 +339,12 @@ class Poller:
         """One line on where the poller is, for a diagnostic report (any thread may ask)."""
         with self._lock:
             paused, interval, refresh = self._paused, self._interval, self._refresh
+            held = max(0.0, self._hold_until - self._clock())
         source = self._source
         return (
             f"source={source.label if source is not None else 'connecting'} paused={paused} "
             f"interval={interval:g}s stretch={self._stretch:.2f} refresh_asked={refresh} "
+            f"retry_after_left={held:.0f}s "
             f"stopping={self._stopping.is_set()} wake_set={self._wake.is_set()} "
             f"queues={len(self._state.queues) if self._state.queues is not None else 'none'}"
         )
