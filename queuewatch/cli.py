@@ -5,7 +5,12 @@
     queuewatch simulate [--port N] ...                                 the local Genesys Cloud simulator
     queuewatch config path|init                                        where the config file lives
 
-Exit codes: 0 ok, 2 usage or configuration, 3 credentials or permissions, 4 Genesys unavailable.
+Exit codes: 0 ok, 1 unexpected error (a bug), 2 usage or configuration, 3 credentials or
+permissions, 4 Genesys unavailable.
+
+Nothing here ever prints a traceback: an error we expect is one line; an unexpected one is one line
+too, and its detail goes to the log (``--log-file``), or, when it would end the program, to a crash
+report (``queuewatch.crash``) whose path that line gives. Both are redacted.
 """
 
 from __future__ import annotations
@@ -14,15 +19,17 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NoReturn, TextIO
 
-from queuewatch import __version__
-from queuewatch.config import MAX_BATCH_SIZE, Settings, build_settings, default_config_path
+from queuewatch import __version__, crash
+from queuewatch.config import BOUNDS, CONFIG_VAR, Settings, build_settings, default_config_path
 from queuewatch.cpuwatch import ENV_VAR as CPU_WATCH_VAR
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
+    INTERNAL,
     BackingOff,
     Connected,
     Connecting,
@@ -32,12 +39,13 @@ from queuewatch.poller import (
     PollFailed,
     SnapshotReady,
 )
+from queuewatch.redact import redact
 from queuewatch.source import QueueSource
 from queuewatch.untrusted import clean_lines
 
-EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 2, 3, 4
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 1, 2, 3, 4
 #: PollFailed.kind -> exit code.
-EXIT_BY_KIND = {"auth": EXIT_AUTH, "permission": EXIT_AUTH, "config": EXIT_USAGE}
+EXIT_BY_KIND = {"auth": EXIT_AUTH, "permission": EXIT_AUTH, "config": EXIT_USAGE, INTERNAL: EXIT_INTERNAL}
 
 log = logging.getLogger("queuewatch")
 
@@ -49,28 +57,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+def _bounded(name: str) -> Callable[[str], float | int]:
+    """An argparse type: the number within ``config.BOUNDS[name]``, or one line saying the range."""
+
     def parse(text: str) -> float | int:
         try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
+            return BOUNDS[name].check(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     return parse
 
 
-def _batch_size(text: str) -> int:
-    """Queue ids per query: Genesys documents no maximum, 100 is the one public code relies on."""
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= size <= MAX_BATCH_SIZE:
-        raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to {MAX_BATCH_SIZE}")
-    return size
+def _range(name: str) -> str:
+    bound = BOUNDS[name]
+    return f"{bound.low:g} to {bound.high:g}"
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -105,25 +106,25 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--interval",
-        type=_positive(float),
+        type=_bounded("interval"),
         default=s,
         metavar="S",
-        help="seconds between polls, at least 1 (default: 5)",
+        help=f"seconds between polls, {_range('interval')} (default: 5)",
     )
     add(
         "--batch-size",
         dest="batch_size",
-        type=_batch_size,
+        type=_bounded("batch_size"),
         default=s,
         metavar="N",
-        help=f"queue ids per analytics query, 1 to {MAX_BATCH_SIZE} (default: 100)",
+        help=f"queue ids per analytics query, {_range('batch_size')} (default: 100)",
     )
     add(
         "--timeout",
-        type=_positive(float),
+        type=_bounded("timeout"),
         default=s,
         metavar="S",
-        help="seconds to wait for a reply (default: 15)",
+        help=f"seconds to wait for a reply, {_range('timeout')} (default: 15)",
     )
     add("--seed", type=int, default=s, help="demo simulator seed (default: 7)")
     add(
@@ -225,14 +226,18 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
 
 
 class CleanFormatter(logging.Formatter):
-    """A log line holds no control character, whatever a message quoted (``cat`` of the log is safe)."""
+    """A log line holds no secret (``redact``) and no control character, whatever a message quoted
+    (``cat`` of the log is safe), tracebacks included."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return clean_lines(super().format(record))
+        return clean_lines(redact(super().format(record)))
 
 
-def _open_log(path: str) -> None:
-    """Log to ``path``, created with mode 0600 (it may name queues and hosts, never secrets)."""
+def _open_log(path: str) -> logging.Handler:
+    """Log to ``path``, created with mode 0600 (it may name queues and hosts, never secrets).
+
+    Returns the handler, for ``main`` to close.
+    """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.chmod(path, 0o600)
@@ -243,6 +248,7 @@ def _open_log(path: str) -> None:
     root = logging.getLogger("queuewatch")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return handler
 
 
 def log_event(event: PollerEvent) -> None:
@@ -266,6 +272,7 @@ def run_dashboard(settings: Settings) -> int:
     from queuewatch.tui.app import QueuewatchApp
 
     app = QueuewatchApp(
+        on_crash=crash.report,
         connect=make_connect(settings),
         label=settings.region_label,
         poller_settings=PollerSettings(
@@ -286,7 +293,14 @@ def run_dashboard(settings: Settings) -> int:
     return app.return_code or EXIT_OK
 
 
-def run_snapshot(settings: Settings, fmt: str, watch: bool, out: TextIO, err: TextIO) -> int:
+def run_snapshot(
+    settings: Settings,
+    fmt: str,
+    watch: bool,
+    out: TextIO,
+    err: TextIO,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
     from rich.console import Console
 
     from queuewatch.export import render_table, to_csv, to_json
@@ -331,6 +345,7 @@ def run_snapshot(settings: Settings, fmt: str, watch: bool, out: TextIO, err: Te
             max_backoff=30,
             assumed_allowance=settings.requests_per_minute,
         ),
+        clock=clock,
     )
     try:
         poller.run(once=not watch)
@@ -348,35 +363,66 @@ def run_config(action: str, force: bool, out: TextIO) -> int:
         raise ConfigError(f"{path} already exists: edit it, or pass --force to overwrite it")
     from queuewatch.config import EXAMPLE_CONFIG
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConfigError(
+            f"cannot write {path}: {reason}: make its directory writable, or set {CONFIG_VAR} elsewhere"
+        ) from None
     out.write(f"wrote {path}\n")
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """The ``queuewatch`` command; returns the exit code. ``clock`` paces ``snapshot``'s retries."""
     args = build_parser().parse_args(argv)
     environ = dict(os.environ if env is None else env)
     flags: dict[str, Any] = vars(args)
-    try:
-        if getattr(args, "log_file", None):
-            _open_log(args.log_file)
-        if args.command == "simulate":
-            from queuewatch.simulator.cli import run
+    command = f"queuewatch {args.command or 'dashboard'}"
+    handler: logging.Handler | None = None
+    with crash.guarded(sys.stderr, command):
+        try:
+            if getattr(args, "log_file", None):
+                handler = _open_log(args.log_file)
+            return _run(args, flags, environ, clock)
+        except QueuewatchError as error:
+            sys.stderr.write(f"queuewatch: {error.message}\n")
+            return error.exit_code
+        except KeyboardInterrupt:
+            return 130
+        except Exception as error:  # noqa: BLE001 - the last boundary: a report, one line, never a traceback
+            sys.stderr.write(crash.report(error, command) + "\n")
+            return EXIT_INTERNAL
+        finally:
+            if handler is not None:
+                logging.getLogger("queuewatch").removeHandler(handler)
+                handler.close()
 
-            return run(args)
-        if args.command == "config":
-            return run_config(args.action, args.force, sys.stdout)
-        settings = build_settings(flags, environ)
-        if args.command == "snapshot":
-            return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr)
-        if args.command == "doctor":
-            from queuewatch.doctor import run_doctor
 
-            return run_doctor(settings, sys.stdout, make_connect(settings))
+def _run(
+    args: argparse.Namespace, flags: dict[str, Any], environ: dict[str, str], clock: Callable[[], float]
+) -> int:
+    if args.command == "simulate":
+        from queuewatch.simulator.cli import run
+
+        return run(args)
+    if args.command == "config":
+        return run_config(args.action, args.force, sys.stdout)
+    if args.command is None:
+        from queuewatch.tui.app import theme_names
+
+        settings = build_settings(flags, environ, themes=theme_names())
         return run_dashboard(settings)
-    except QueuewatchError as error:
-        sys.stderr.write(f"queuewatch: {error.message}\n")
-        return error.exit_code
-    except KeyboardInterrupt:
-        return 130
+    settings = build_settings(flags, environ)
+    if args.command == "snapshot":
+        return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr, clock)
+    from queuewatch.doctor import run_doctor
+
+    return run_doctor(settings, sys.stdout, make_connect(settings))

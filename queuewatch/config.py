@@ -4,14 +4,14 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
 ``--config`` / ``QUEUEWATCH_CONFIG`` point. Every top-level key is optional::
 
     region = "eu-west-1"            # a region name, a domain, or a base URL
-    interval = 5                    # seconds between live polls (>= 1)
+    interval = 5                    # seconds between live polls (1 to 3600)
     timezone = "Europe/London"      # whose midnight starts "today" (default: this machine's)
     filter = ""                     # the name filter the dashboard starts with
     queues = "Sales*"               # only list queues whose name matches (Genesys pattern)
     divisions = []                  # only queues in these division ids
     batch_size = 100                # queue ids per analytics query (1 to 100)
     concurrency = 4                 # analytics queries in flight at once
-    timeout = 15                    # seconds to wait for a reply
+    timeout = 15                    # seconds to wait for a reply (1 to 300)
     theme = "textual-dark"          # any Textual theme name
     bell = false                    # ring the terminal bell when a queue becomes critical
     desktop_notify = false          # and ask the terminal for a desktop notification (OSC 9)
@@ -23,7 +23,12 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
 
 Secrets come only from the environment: ``GENESYSCLOUD_OAUTHCLIENT_ID`` /
 ``GENESYSCLOUD_OAUTHCLIENT_SECRET`` (or ``GENESYS_CLIENT_ID`` / ``GENESYS_CLIENT_SECRET``). A
-config file holding a secret is refused, so it cannot end up in a dotfiles repository.
+config file holding a secret is refused, so it cannot end up in a dotfiles repository. The
+secret is registered with ``queuewatch.redact`` as soon as it is read, so no log line or crash
+report can show it.
+
+Numbers are bounded (``BOUNDS``, the one place each range is declared): a flag and a file value
+out of range get the same one line. The file may be saved with a UTF-8 byte order mark.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from queuewatch import redact
 from queuewatch.columns import choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
@@ -73,6 +79,50 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "columns": list,
     "requests_per_minute": int,
     "thresholds": dict,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The range a numeric setting must fall in (inclusive), whether from a flag or the file."""
+
+    low: float
+    high: float
+    integer: bool = False
+    unit: str = ""
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{kind} from {self.low:g} to {self.high:g}{unit}"
+
+    def check(self, value: object) -> float | int:
+        """``value`` (a number, or the text of a flag) as a number in range; ValueError if not."""
+        shown = value if isinstance(value, str) else f"{value}"
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            if self.integer:
+                if isinstance(value, float):
+                    raise ValueError
+                number: float | int = int(value)  # type: ignore[call-overload]
+            else:
+                number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"must be {self.describe()}, not {shown!r}") from None
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            raise ValueError(f"must be {self.describe()}, not {shown!r}")
+        return number
+
+
+#: Every bounded numeric setting, flags and file alike.
+BOUNDS: dict[str, Bound] = {
+    "interval": Bound(1, 3600, unit="seconds"),
+    "timeout": Bound(1, 300, unit="seconds"),
+    "batch_size": Bound(1, MAX_BATCH_SIZE, integer=True),
+    # One thread per query in flight.
+    "concurrency": Bound(1, 32, integer=True),
+    "requests_per_minute": Bound(1, 100_000, integer=True),
 }
 
 
@@ -166,15 +216,21 @@ def _line_of(text: str, key: str) -> str:
 def load_file(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
     """Read and check the config file; ({}, "") if it does not exist and is not required."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         if required:
             raise ConfigError(
                 f"config file {path} does not exist: create it with `queuewatch config init`"
             ) from None
         return {}, ""
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConfigError(f"cannot read config file {path}: {reason}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConfigError(f"{path} (line {line}): not UTF-8 text: save the file as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -226,27 +282,42 @@ def _env_first(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str
     return None
 
 
-def _number(value: Any, name: str, source: str, minimum: float, integer: bool = False) -> Any:
+def _number(value: Any, name: str, source: str) -> Any:
     try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {name} must be a number, not {value!r}") from None
-    if not math.isfinite(number) or number < minimum:
-        raise ConfigError(f"{source}: {name} must be at least {minimum:g}, not {value!r}")
-    return number
+        return BOUNDS[name].check(value)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {name} {error}") from None
 
 
-def _batch_size(value: Any, source: str) -> int:
-    size = int(_number(value, "batch_size", source, 1, True))
-    if size > MAX_BATCH_SIZE:
-        raise ConfigError(f"{source}: batch_size must be from 1 to {MAX_BATCH_SIZE}, not {value!r}")
-    return size
+def _check_credential(name: str, value: str) -> None:
+    if not value.strip():
+        raise ConfigError(f"{name} is set but empty: give it the OAuth client's value")
+    if not (value.isascii() and value.strip().isprintable()):
+        raise ConfigError(
+            f"{name} holds characters an OAuth client value never has (only printable ASCII): "
+            "copy it again from Genesys Cloud"
+        )
+
+
+def check_theme(name: str, known: Collection[str], source: str) -> str:
+    """``name`` if it is one of the ``known`` themes; ConfigError naming them if not."""
+    if name not in known:
+        shown = redact.one_line(name, 60)
+        raise ConfigError(f"{source}: unknown theme {shown!r}; known themes: {', '.join(sorted(known))}")
+    return name
 
 
 def build_settings(
-    flags: Mapping[str, Any], env: Mapping[str, str], *, needs_credentials: bool = True
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    needs_credentials: bool = True,
+    themes: Collection[str] | None = None,
 ) -> Settings:
-    """Combine flags (argparse values, None where not given), environment and the config file."""
+    """Combine flags (argparse values, None where not given), environment and the config file.
+
+    ``themes``, when given, are the theme names the dashboard knows; another theme is refused.
+    """
     config_flag = flags.get("config") or env.get(CONFIG_VAR)
     path = Path(config_flag).expanduser() if config_flag else default_config_path()
     data, text = load_file(path, required=bool(config_flag))
@@ -266,17 +337,17 @@ def build_settings(
     timeout, tsource = pick("timeout")
     tz, tzsource = pick("timezone")
     allowance, asource = pick("requests_per_minute")
-    theme, _ = pick("theme")
+    theme, theme_source = pick("theme")
+    if theme is not None and themes is not None:
+        check_theme(str(theme), themes, theme_source)
     demo = bool(flags.get("demo"))
 
     settings: dict[str, Any] = {
         "demo": demo,
-        "interval": _number(interval, "interval", source, 1) if interval is not None else 5.0,
-        "batch_size": _batch_size(batch_size, bsource) if batch_size is not None else 100,
-        "concurrency": _number(concurrency, "concurrency", csource, 1, True)
-        if concurrency is not None
-        else 4,
-        "timeout": _number(timeout, "timeout", tsource, 0.1) if timeout is not None else 15.0,
+        "interval": _number(interval, "interval", source) if interval is not None else 5.0,
+        "batch_size": _number(batch_size, "batch_size", bsource) if batch_size is not None else 100,
+        "concurrency": _number(concurrency, "concurrency", csource) if concurrency is not None else 4,
+        "timeout": _number(timeout, "timeout", tsource) if timeout is not None else 15.0,
         "timezone": check_timezone(tz, tzsource) if tz is not None else local_timezone(env),
         "filter": clean(pick("filter")[0] or ""),
         "queues": pick("queues")[0],
@@ -286,7 +357,7 @@ def build_settings(
         "desktop_notify": bool(pick("desktop_notify")[0]),
         "pinned": tuple(clean(p) for p in data.get("pinned", ())),
         "columns": _columns(data, text, where),
-        "requests_per_minute": _number(allowance, "requests_per_minute", asource, 1, True)
+        "requests_per_minute": _number(allowance, "requests_per_minute", asource)
         if allowance is not None
         else DOCUMENTED_ALLOWANCE,
         "thresholds": _thresholds(data, text, where),
@@ -318,9 +389,9 @@ def build_settings(
                 f"no credentials: set {ID_VARS[0]} and {SECRET_VARS[0]} "
                 f"(or {ID_VARS[1]} and {SECRET_VARS[1]}), or try `queuewatch --demo`"
             )
+        redact.register_credentials(client_id[1].strip(), client_secret[1].strip())
         for name, value in (client_id, client_secret):
-            if not value.strip():
-                raise ConfigError(f"{name} is set but empty: give it the OAuth client's value")
+            _check_credential(name, value)
     return Settings(
         region_label=clean(label),
         base_url=base_url,
@@ -335,14 +406,14 @@ EXAMPLE_CONFIG = """\
 # Credentials never go here: set GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET.
 
 # region = "eu-west-1"          # region name, domain (mypurecloud.ie) or base URL
-# interval = 5                  # seconds between live polls (at least 1)
+# interval = 5                  # seconds between live polls (1 to 3600)
 # timezone = "Europe/London"    # whose midnight starts "today"; default: this machine's zone
 # filter = ""                   # the name filter the dashboard starts with
 # queues = "Sales*"             # list only queues whose name matches (Genesys pattern)
 # divisions = []                # list only queues in these division ids
 # batch_size = 100              # queue ids per analytics query (1 to 100)
 # concurrency = 4               # analytics queries in flight at once
-# timeout = 15                  # seconds to wait for a reply
+# timeout = 15                  # seconds to wait for a reply (1 to 300)
 # theme = "textual-dark"        # any Textual theme
 # bell = false                  # ring the terminal bell when a queue becomes critical
 # desktop_notify = false        # and ask the terminal for a desktop notification (OSC 9)

@@ -4,11 +4,13 @@ Checks, in order, and prints a checklist: the region, reaching Genesys Cloud wit
 client's credentials, each permission the dashboard needs (by calling the endpoint that needs it),
 the request allowance it plans for (assumed, and said so: Genesys does not report it), and how many
 queues are visible. The exit code says whether all passed:
-0 yes, 3 credentials or permissions, 4 unreachable.
+0 yes, 3 credentials or permissions, 4 unreachable, 1 an unexpected error (its line says which;
+the log, if any, has the detail).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -16,9 +18,14 @@ from typing import TextIO
 from queuewatch.config import Settings
 from queuewatch.errors import PermissionMissing, SourceError
 from queuewatch.model import QueueInfo
+from queuewatch.redact import unexpected
 from queuewatch.source import DOCUMENTED_ALLOWANCE, QueueSource
 
 PASS, FAIL, INFO = "✓", "✗", "·"
+#: The exit code of a check that failed in a way nobody expected.
+EXIT_INTERNAL = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,9 @@ def _permission_check(permission: str, call: Callable[[], object]) -> Check:
         return Check(FAIL, f"{permission}: missing — add it to a role of the OAuth client", 3)
     except SourceError as error:
         return Check(FAIL, f"{permission}: could not check ({error.message})", error.exit_code)
+    except Exception as error:
+        log.error("checking %s failed unexpectedly", permission, exc_info=error)
+        return Check(FAIL, f"{permission}: could not check ({unexpected(error)})", EXIT_INTERNAL)
     return Check(PASS, f"{permission}")
 
 
@@ -45,6 +55,9 @@ def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check
         source = connect()
     except SourceError as error:
         return [*found, Check(FAIL, error.message, error.exit_code)]
+    except Exception as error:
+        log.error("connecting failed unexpectedly", exc_info=error)
+        return [*found, Check(FAIL, f"could not connect: {unexpected(error)}", EXIT_INTERNAL)]
     try:
         found.append(Check(PASS, "credentials accepted (client-credentials token issued)"))
         queues: list[QueueInfo] = []
@@ -65,8 +78,14 @@ def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check
             found.append(Check(PASS, f"{len(queues)} queues visible"))
         elif found[2].mark == PASS:
             found.append(Check(FAIL, "no queues visible: check the role's divisions and the queue filter", 3))
+    except Exception as error:
+        log.error("doctor failed unexpectedly", exc_info=error)
+        found.append(Check(FAIL, unexpected(error), EXIT_INTERNAL))
     finally:
-        source.close()
+        try:
+            source.close()
+        except Exception as error:
+            log.error("closing the source failed", exc_info=error)
     return found
 
 

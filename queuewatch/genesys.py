@@ -9,7 +9,14 @@ What it does to the SDK:
   429 and every hang reaches the poller's backoff and the status bar;
 - the SDK never renews a client-credentials token; on 401 we fetch a new one once and retry;
 - the SDK's own logger would print request headers (the bearer token) on errors; it is silenced;
-- every SDK and urllib3 exception becomes a ``queuewatch.errors.SourceError`` here;
+- every SDK and urllib3 exception becomes a ``queuewatch.errors.SourceError`` here, and so does
+  every error that reading a reply can raise (malformed, deeply nested, huge, wrong types:
+  ``ValueError``, ``LookupError``, ``TypeError``, ``ArithmeticError``, ``RecursionError`` ...).
+  Messages are built from our own words, never from the ``str()`` of an SDK or urllib3 object
+  (which can hold request headers). Anything else (a bug) reaches the poller, which reports it as
+  ``unexpected <Type>``;
+- the client secret, the Basic credentials and every token issued are registered with
+  ``queuewatch.redact``, so no log line or crash report can show them;
 - the SDK's import starts a watcher of its own config file (``~/.genesyscloudpython/config``).
   Whether it watches anything depends on a race between two threads inside that import; when
   the watcher thread wins, it watches the whole home directory, recursively, and every file
@@ -26,6 +33,7 @@ import functools
 import json
 import math
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -42,6 +50,7 @@ import urllib3
 from PureCloudPlatformClientV2.logger import LogLevel
 from PureCloudPlatformClientV2.rest import ApiException
 
+from queuewatch import redact
 from queuewatch.errors import (
     AuthError,
     BadResponse,
@@ -65,6 +74,13 @@ from queuewatch.untrusted import clean, clean_name, distinguish
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: What a readable token looks like: printable ASCII, no spaces (it goes into a header).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
+
+#: Errors that reading a reply can raise (bad JSON, missing keys, wrong types, numbers out of range,
+#: bad encodings, nesting deeper than the parser's recursion limit): a reply we could not read.
+_UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RecursionError)
 
 QUEUES_PATH = "/api/v2/routing/queues"
 OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
@@ -200,7 +216,8 @@ class GenesysSource:
     ) -> None:
         parts = urlsplit(settings.base_url)
         self.settings = settings
-        self.label = settings.label or (parts.netloc or settings.base_url)
+        self.label = settings.label or (parts.netloc.rpartition("@")[2] or "Genesys Cloud")
+        redact.register_credentials(credentials.client_id, credentials.client_secret)
         self._credentials = credentials
         self._clock = clock
         self._on_close = on_close
@@ -300,8 +317,10 @@ class GenesysSource:
             raise Unavailable(f"TLS to {host} failed: {_first_line(error)}") from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise Unavailable(f"cannot reach {host}: {_first_line(error)}") from None
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise BadResponse(f"{host} sent a reply to {endpoint} that could not be read") from error
+        except _UNREADABLE:
+            raise BadResponse(f"{host} sent a reply to {endpoint} that could not be read") from None
+        except MemoryError:
+            raise BadResponse(f"{host} sent a reply to {endpoint} too large to read") from None
 
     def _call(self, endpoint: str, call: Callable[[], T]) -> T:
         """One API call, with one token renewal on 401."""
@@ -334,6 +353,10 @@ class GenesysSource:
                 f"Genesys Cloud at {self.label} rejected the OAuth client credentials: check "
                 "GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET and the region"
             )
+            unreadable = BadResponse(
+                f"the token endpoint of {self.label} sent a reply that could not be read: check the "
+                "region (a proxy or gateway may be answering instead of Genesys Cloud)"
+            )
             try:
                 with self._translating("/oauth/token"):
                     self._client.get_client_credentials_token(creds.client_id, creds.client_secret)
@@ -342,7 +365,14 @@ class GenesysSource:
             except (BadResponse, PermissionMissing) as error:
                 if isinstance(error, PermissionMissing) or error.status in (400, 403):
                     raise rejected from None
+                if error.status is None:
+                    raise unreadable from None
                 raise
+            token = self._client.access_token
+            if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+                self._client.access_token = None
+                raise unreadable
+            redact.register(token)
 
     # --- running calls on the workers ---------------------------------------------------------------
 
@@ -737,12 +767,15 @@ def _reason(error: urllib3.exceptions.NewConnectionError) -> str:
     if isinstance(error, urllib3.exceptions.NameResolutionError):
         return "the host name does not resolve"
     text = str(error)
-    return text.split(": ", 1)[-1][:200] if ": " in text else "connection failed"
+    return redact.one_line(text.split(": ", 1)[-1], 200) if ": " in text else "connection failed"
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
+    try:
+        text = str(error).strip().splitlines()
+    except Exception:  # noqa: BLE001 - a broken __str__ still gets a message
+        text = []
+    return redact.one_line(text[0], 200) if text else type(error).__name__
 
 
 def _error_body(error: ApiException) -> dict[str, Any]:
@@ -757,9 +790,10 @@ def _retry_after(error: ApiException) -> float | None:
     headers = error.headers or {}
     value = headers.get("Retry-After")
     try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+        seconds = float(value) if value is not None else None
+    except (TypeError, ValueError):
         return None
+    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
 
 
 def _from_status(error: ApiException, endpoint: str, host: str) -> SourceError:
@@ -772,7 +806,7 @@ def _from_status(error: ApiException, endpoint: str, host: str) -> SourceError:
     if status == 0 or status >= 500 or status == 408:
         return Unavailable(f"Genesys Cloud at {host} is unavailable (HTTP {status or 'error'} on {endpoint})")
     message = str(body.get("message") or error.reason or "").splitlines()
-    detail = f": {message[0][:200]}" if message and message[0] else ""
+    detail = f": {redact.one_line(message[0], 200)}" if message and message[0] else ""
     return BadResponse(f"Genesys Cloud at {host} rejected {endpoint} (HTTP {status}){detail}", status)
 
 

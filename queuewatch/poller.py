@@ -15,6 +15,12 @@ honoured exactly, anything else backs off exponentially with full jitter, capped
 for throttling and at the live interval for outages (see ``_wait_backoff``). Credentials
 and permission errors are not retried in a loop: they are reported, and tried again only after
 ``blocked_retry`` seconds.
+
+The poller is the boundary for errors: an exception of any other type, at connect or during a
+poll (a bug here, or something the adapter failed to translate), is caught, logged with its
+traceback (the log redacts secrets), and reported as ``PollFailed(kind="internal")`` whose
+message is ``unexpected <Type>: <one redacted line>``; the poller tries again after
+``internal_retry`` seconds. Only ``KeyboardInterrupt`` and ``SystemExit`` pass through.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from tenacity.wait import wait_base, wait_random_exponential
 
 from queuewatch.errors import ConfigError, PermissionMissing, RateLimited, SourceError
 from queuewatch.model import PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
+from queuewatch.redact import unexpected
 from queuewatch.source import DOCUMENTED_ALLOWANCE, PartResult, QueueSource, RateStatus
 
 T = TypeVar("T")
@@ -53,6 +60,8 @@ class PollerSettings:
     """Cap of the exponential backoff, in seconds."""
     blocked_retry: float = 300.0
     """After a credentials or permission error, wait this long before asking again."""
+    internal_retry: float = 60.0
+    """After an unexpected error (a bug, or one the adapter did not translate), wait this long."""
     max_attempts: int | None = None
     """Give up a call after this many attempts (None: keep trying, as the dashboard does)."""
     budget_share: float = 0.9
@@ -240,6 +249,10 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, SourceError) and error.retryable
 
 
+#: ``PollFailed.kind`` of an error the poller did not expect (not a ``QueuewatchError``).
+INTERNAL = "internal"
+
+
 @dataclass
 class _State:
     queues: list[QueueInfo] | None = None
@@ -367,17 +380,13 @@ class Poller:
             while not self._stopping.is_set():
                 try:
                     not_before = self._poll(source)
+                except _Stopped:
+                    raise
                 except Exception as error:
-                    log.exception("poll failed unexpectedly")
-                    not_before = self._clock() + self.settings.max_backoff
-                    self._emit(
-                        PollFailed(
-                            "poll",
-                            "internal",
-                            f"unexpected {type(error).__name__}: {error}",
-                            retry_at=not_before,
-                        )
-                    )
+                    log.error("poll failed unexpectedly", exc_info=error)
+                    not_before = None if once else self._clock() + self.settings.internal_retry
+                    failed = PollFailed("poll", INTERNAL, unexpected(error), fatal=once, retry_at=not_before)
+                    self._emit(failed)
                 if not_before is None or once:
                     return
                 self._sleep_until(not_before)
@@ -385,7 +394,14 @@ class Poller:
             return
         finally:
             if source is not None:
-                source.close()
+                self._close(source)
+
+    @staticmethod
+    def _close(source: QueueSource) -> None:
+        try:
+            source.close()
+        except Exception as error:
+            log.error("closing the source failed", exc_info=error)
 
     def _connect_until_done(self, once: bool) -> QueueSource | None:
         while not self._stopping.is_set():
@@ -398,6 +414,12 @@ class Poller:
             except ConfigError as error:
                 self._emit(PollFailed("connect", "config", error.message, fatal=True))
                 return None
+            except _Stopped:
+                raise
+            except Exception as error:
+                log.error("connecting failed unexpectedly", exc_info=error)
+                retry_at = None if once else self._clock() + self.settings.internal_retry
+                self._emit(PollFailed("connect", INTERNAL, unexpected(error), fatal=once, retry_at=retry_at))
             if retry_at is None:
                 return None
             self._sleep_until(retry_at)

@@ -10,6 +10,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from queuewatch.errors import ConfigError
+from queuewatch.redact import one_line
 
 #: Region name (as the SDK spells it) -> API base URL.
 REGIONS: dict[str, str] = {
@@ -49,21 +50,35 @@ def resolve_region(value: str) -> tuple[str, str]:
     Accepts a region name (``us-east-1`` or ``us_east_1``), a domain (``mypurecloud.ie``,
     ``api.mypurecloud.ie``) or a full base URL (``https://api.mypurecloud.ie``,
     ``http://127.0.0.1:8765``). Plain ``http`` is allowed only to a loopback address, so a client
-    secret never crosses a network unencrypted.
+    secret never crosses a network unencrypted. A user name or password in the URL
+    (``https://user:pass@host``) is refused without being repeated: it would be shown in the status
+    bar and by ``doctor``, and credentials come only from the environment.
     """
     text = value.strip()
     if not text:
         raise ConfigError("the region is empty: set --region or GENESYSCLOUD_REGION (e.g. us-east-1)")
+    if "@" in text.split("://", 1)[-1].split("/", 1)[0]:
+        raise ConfigError(
+            "the region holds a user name or password (user:password@host): remove it; the OAuth "
+            "client's credentials go in GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET"
+        )
+    shown = one_line(text, 100)
     name = text.lower().replace("-", "_")
     if name in REGIONS:
         return name.replace("_", "-"), REGIONS[name]
     if "://" in text:
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"region URL {text!r} is not an http(s) URL with a host")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
+        try:
+            parts = urlsplit(text)
+            hostname = parts.hostname
+            parts.port  # noqa: B018 - validates the port (ValueError when out of range)
+        except ValueError:
+            raise ConfigError(f"region URL {shown!r} is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not hostname:
+            raise ConfigError(f"region URL {shown!r} is not an http(s) URL with a host")
+        if parts.scheme == "http" and not is_loopback(hostname):
             raise ConfigError(
-                f"refusing plain http to {parts.hostname}: use https (http is allowed only to loopback)"
+                f"refusing plain http to {one_line(hostname, 100)}: "
+                "use https (http is allowed only to loopback)"
             )
         return parts.netloc, f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     domain = text.lower().rstrip("/")
@@ -74,4 +89,4 @@ def resolve_region(value: str) -> tuple[str, str]:
     if "." in domain and " " not in domain:
         return domain, f"https://api.{domain}"
     valid = ", ".join(sorted(r.replace("_", "-") for r in REGIONS))
-    raise ConfigError(f"unknown region {text!r}: use one of {valid}, a domain, or a base URL")
+    raise ConfigError(f"unknown region {shown!r}: use one of {valid}, a domain, or a base URL")

@@ -98,9 +98,13 @@ def test_credentials_rejected_exit_3(capsys) -> None:
         (["snapshot"], {"GENESYSCLOUD_REGION": "us-east-1"}, "GENESYSCLOUD_OAUTHCLIENT_ID"),
         (["snapshot", "--region", "atlantis"], {}, "unknown region"),
         (["snapshot", "--format", "xml", "--demo"], {}, "invalid choice"),
-        (["--interval", "0", "--demo"], {}, "must be greater than 0"),
-        (["snapshot", "--demo", "--batch-size", "101"], {}, "--batch-size: '101' must be from 1 to 100"),
-        (["doctor", "--demo", "--batch-size", "0"], {}, "--batch-size: '0' must be from 1 to 100"),
+        (["--interval", "0", "--demo"], {}, "must be a number from 1 to 3600 seconds"),
+        (
+            ["snapshot", "--demo", "--batch-size", "101"],
+            {},
+            "--batch-size: must be a whole number from 1 to 100",
+        ),
+        (["doctor", "--demo", "--batch-size", "0"], {}, "--batch-size: must be a whole number from 1 to 100"),
         (
             ["snapshot", "--region", "us-east-1"],
             {"GENESYSCLOUD_OAUTHCLIENT_ID": "x", "GENESYSCLOUD_OAUTHCLIENT_SECRET": ""},

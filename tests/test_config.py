@@ -59,7 +59,7 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
         ({"region": "us-east-1"}, {**CREDS, "GENESYSCLOUD_OAUTHCLIENT_SECRET": "  "}, None, "set but empty"),
         ({}, CREDS, None, "no region"),
         ({"region": "narnia"}, CREDS, None, "use one of"),
-        ({"region": "us-east-1"}, CREDS, "interval = 0\n", "interval must be at least 1"),
+        ({"region": "us-east-1"}, CREDS, "interval = 0\n", "interval must be a number from 1 to 3600"),
         ({"region": "us-east-1"}, CREDS, "intervall = 5\n", "line 1): unknown key 'intervall'"),
         ({"region": "us-east-1"}, CREDS, "\n\ninterval = 'fast'\n", "line 3): interval must be a number"),
         ({"region": "us-east-1"}, CREDS, "interval = [\n", "line"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import threading
 from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,12 @@ from queuewatch.simulator.scenario import (
 )
 from queuewatch.simulator.server import Faults, SimulatorServer
 
+#: The fastest the simulated clock may run (simulated seconds per real second).
+MAX_SPEED = 1000.0
+#: The longest extra delay on every reply, and the longest token lifetime.
+MAX_LATENCY_MS = 60_000
+MAX_TOKEN_TTL = 366 * 86400
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the simulator's options to ``parser``; each help text ends with the option's default."""
@@ -29,7 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="TCP port on 127.0.0.1, 0 for any free one (default: %(default)s)",
     )
     add("--seed", type=int, default=7, help="random seed of the simulated centre (default: %(default)s)")
-    add("--speed", type=float, default=1.0, help="simulated seconds per real second (default: %(default)s)")
+    add(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second, 0 to 1000 (default: %(default)s)",
+    )
     add("--scenario", metavar="FILE", help="scenario file, .toml or .json (default: the built-in 40 queues)")
     add("--queues", type=int, metavar="N", help="generate a scenario of N queues instead (default: off)")
     add(
@@ -100,14 +112,16 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
         raise ConfigError(f"--port must be from 0 to 65535, not {args.port}")
     if not 0.0 <= args.fail_rate <= 1.0:
         raise ConfigError(f"--fail-rate must be from 0 to 1, not {args.fail_rate:g}")
-    if args.speed < 0:
-        raise ConfigError(f"--speed must be 0 or more, not {args.speed:g}")
+    if not (math.isfinite(args.speed) and 0 <= args.speed <= MAX_SPEED):
+        raise ConfigError(
+            f"--speed must be from 0 to {MAX_SPEED:g} (simulated seconds per real second), not {args.speed:g}"
+        )
     if args.rate_limit < 1:
         raise ConfigError(f"--rate-limit must be 1 or more, not {args.rate_limit}")
-    if args.token_ttl < 1:
-        raise ConfigError(f"--token-ttl must be 1 or more, not {args.token_ttl}")
-    if args.latency_ms < 0:
-        raise ConfigError(f"--latency-ms must be 0 or more, not {args.latency_ms}")
+    if not 1 <= args.token_ttl <= MAX_TOKEN_TTL:
+        raise ConfigError(f"--token-ttl must be from 1 to {MAX_TOKEN_TTL} seconds, not {args.token_ttl}")
+    if not 0 <= args.latency_ms <= MAX_LATENCY_MS:
+        raise ConfigError(f"--latency-ms must be from 0 to {MAX_LATENCY_MS}, not {args.latency_ms}")
     if args.detail_limit < 1:
         raise ConfigError(f"--detail-limit must be 1 or more, not {args.detail_limit}")
     scenario = _placed(_scenario(args), args.timezone)

@@ -22,6 +22,10 @@ Genesys removed the ``inin-ratelimit-count``/``-allowed``/``-reset`` headers in 
 default the simulator sends none; ``rate_limit_headers=True`` (``--ratelimit-headers``) brings them
 back, for anything that wants to see the old behaviour.
 
+A hostile token endpoint (a gateway or proxy answering in Genesys's place) is the fault
+``token_reply``: ``/oauth/token`` then answers 200 with one of the bodies in :data:`TOKEN_REPLIES`
+(deeply nested JSON, a huge body, wrong types, an HTML page, nothing ...), until set back to null.
+
 Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
     ``GET|POST /admin/faults``          read / merge-update the :class:`Faults` (JSON, snake_case keys)
     ``POST /admin/reset``               all faults off, logins accepted again, nothing staged
@@ -76,6 +80,20 @@ PERMISSIONS = {
     ("POST", AGGREGATES_PATH): "analytics:conversationAggregate:view",
 }
 
+#: Bodies a hostile ``/oauth/token`` answers 200 with (fault ``token_reply``), and their content type.
+TOKEN_REPLIES: dict[str, tuple[bytes, str]] = {
+    "nested": (b'{"access_token":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json"),
+    "huge": (b'{"padding":"' + b"x" * (8 << 20) + b'","token_type":"bearer"}', "application/json"),
+    "wrong_types": (b'{"access_token":12345,"token_type":[1],"expires_in":"soon"}', "application/json"),
+    "not_object": (b'[["access_token"]]', "application/json"),
+    "null": (b"null", "application/json"),
+    "html": (b"<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>", "text/html"),
+    "empty": (b"", "application/json"),
+    "not_utf8": (b'\xff\xfe{"access_token":"\xe9t\xe9"}', "application/json"),
+    "bad_token": (b'{"access_token":"abc\\r\\nX-Injected: 1","token_type":"bearer"}', "application/json"),
+    "huge_number": (b'{"access_token":' + b"9" * 5000 + b"}", "application/json"),
+}
+
 _SERVER_ERRORS = {
     500: (
         "internal.server.error",
@@ -124,6 +142,8 @@ class Faults:
     paths: tuple[str, ...] = ()
     #: If set, the fail/hang/drop/malformed faults apply to the next N matching requests, then switch off.
     remaining: int | None = None
+    #: If set, ``/oauth/token`` answers 200 with this body of :data:`TOKEN_REPLIES` (whatever the paths).
+    token_reply: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -233,6 +253,10 @@ def _parse_fault(key: str, value: Any) -> Any:
         return set(strings())
     if key == "paths":
         return tuple(strings())
+    if key == "token_reply":
+        if value is not None and value not in TOKEN_REPLIES:
+            raise ValueError(f"fault token_reply must be null or one of {', '.join(sorted(TOKEN_REPLIES))}")
+        return value
     raise ValueError(f"unknown fault {key!r}")
 
 
@@ -252,6 +276,7 @@ class _Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=UTF-8"
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -439,8 +464,13 @@ class SimulatorServer:
                 self._drop(handler, count)
                 return
             self._delay(decision)
+            with self.faults._lock:
+                hostile = self.faults.token_reply
             if decision.fail_status is not None:
                 reply = self._server_error(decision.fail_status, str(uuid.uuid4()))
+            elif hostile is not None:
+                content, content_type = TOKEN_REPLIES[hostile]
+                reply = _Reply(200, content, content_type=content_type)
             else:
                 reply = self._login(handler, body)
             self._send(handler, reply, count=count)
@@ -726,7 +756,7 @@ class SimulatorServer:
         self._record(count, str(reply.status))
         try:
             handler.send_response(reply.status)
-            handler.send_header("Content-Type", "application/json; charset=UTF-8")
+            handler.send_header("Content-Type", reply.content_type)
             handler.send_header("Content-Length", str(len(reply.body)))
             for name, value in reply.headers.items():
                 handler.send_header(name, value)

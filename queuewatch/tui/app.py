@@ -5,6 +5,11 @@ source it builds (and the SDK that source imports) is created in that thread, af
 paint. What the table shows comes from ``present.build_view``; what the status bar says from
 ``status.describe``; which queues alert from ``alerts.Alerter``; the detail screen's trend from
 ``trends.Trends``.
+
+An unexpected exception anywhere in the app (a handler, a widget, the poller's worker) would make
+Textual print a traceback with every frame's local variables, the client secret among them. The
+app hands it to ``on_crash`` instead (by default ``queuewatch.crash.report``: a redacted report
+in a file, no locals) and exits with one line naming that file.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES
 from textual.widgets import DataTable, Footer, Input, Label
+from textual.worker import WorkerFailed
 
 import queuewatch
+from queuewatch import crash
 from queuewatch.alerts import Alert, Alerter, desktop_notification
 from queuewatch.columns import choose_columns
 from queuewatch.cpuwatch import CpuWatch
@@ -33,6 +42,7 @@ from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
 from queuewatch.poller import Poller, PollerEvent, PollerSettings
 from queuewatch.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
+from queuewatch.redact import unexpected
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
@@ -54,6 +64,26 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def theme_names() -> frozenset[str]:
+    """The themes the dashboard can use (Textual's own)."""
+    return frozenset(BUILTIN_THEMES)
+
+
+class Crashed(Exception):
+    """What the app exits with after an unexpected error: one line, no traceback, no locals.
+
+    Textual renders an exception that has ``__rich__`` through it instead of its traceback.
+    """
+
+    def __init__(self, line: str, error: BaseException) -> None:
+        super().__init__(line)
+        self.line = line
+        self.error = error
+
+    def __rich__(self) -> Text:
+        return Text(self.line)
+
+
 #: Alerts raised at once beyond this many are summed up in one notification.
 MAX_ALERTS_SHOWN = 3
 
@@ -69,6 +99,7 @@ class QueuewatchApp(App[None]):
     are shown in (None: this machine's). ``on_event`` sees every poller event, in the poller's
     thread (for logging). ``theme`` is a Textual theme name. ``export_dir`` is where ``e`` and
     ``E`` write (default: the current directory); ``bell`` rings the terminal bell on alerts.
+    ``on_crash(error, where)`` records an unexpected error and returns the line to exit with.
     """
 
     CSS_PATH = stylesheet_path()
@@ -115,8 +146,12 @@ class QueuewatchApp(App[None]):
         pinned: Sequence[str] = (),
         columns: Sequence[str] = (),
         cpu_watch: bool = False,
+        on_crash: Callable[[BaseException, str], str] = crash.report,
     ) -> None:
         super().__init__()
+        self._on_crash = on_crash
+        self.crash_line: str | None = None
+        """The line the app exited with after an unexpected error (None if it did not)."""
         if theme:
             self.theme = theme
         self._on_event = on_event
@@ -185,6 +220,24 @@ class QueuewatchApp(App[None]):
         self.poller.stop()
         if self.cpu_watch is not None:
             self.cpu_watch.stop()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled exception: a redacted report and one line, never Textual's traceback.
+
+        Textual calls this for every unhandled exception (handlers, widgets, workers) and would
+        render a traceback with local variables; an exception with ``__rich__`` is shown through
+        it instead, so the app still exits the way Textual means it to, with code 1.
+        """
+        cause: BaseException = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, Crashed):
+            super()._handle_exception(cause)
+            return
+        if self.crash_line is None:
+            try:
+                self.crash_line = self._on_crash(cause, "the dashboard")
+            except Exception:  # noqa: BLE001 - the app must still exit with one line
+                self.crash_line = f"queuewatch: {unexpected(cause)} (a bug in queuewatch)"
+        super()._handle_exception(Crashed(self.crash_line, cause))
 
     @work(thread=True, exclusive=True, group="poller")
     def _run_poller(self) -> None:
