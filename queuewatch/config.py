@@ -98,7 +98,7 @@ class Bound:
 
     def check(self, value: object) -> float | int:
         """``value`` (a number, or the text of a flag) as a number in range; ValueError if not."""
-        shown = value if isinstance(value, str) else f"{value}"
+        shown = value if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else f"{value}"
         try:
             if isinstance(value, bool):
                 raise ValueError

@@ -24,6 +24,8 @@ PURE = [
     "regions",
     "errors",
     "genesys",
+    "redact",
+    "crash",
 ]
 
 
