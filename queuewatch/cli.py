@@ -290,6 +290,8 @@ def run_dashboard(settings: Settings) -> int:
         cpu_watch=os.environ.get(CPU_WATCH_VAR, "") not in ("", "0"),
     )
     app.run()
+    if app.crash_line is not None:
+        sys.stderr.write(app.crash_line + "\n")
     return app.return_code or EXIT_OK
 
 

@@ -456,3 +456,28 @@ def test_backing_off_and_live_figures_are_untouched_by_the_boundary() -> None:
     assert not [e for e in events if isinstance(e, PollFailed)]
     ready = next(e for e in events if isinstance(e, SnapshotReady))
     assert ready.snapshot.queues[0].waiting == 1
+
+
+def test_the_dashboard_command_exits_1_with_the_whole_line_after_a_crash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken_log(event: PollerEvent) -> None:
+        client_secret = SECRET
+        raise RuntimeError(f"log bug {client_secret}")
+
+    original_run = QueuewatchApp.run
+
+    def headless(self: QueuewatchApp) -> None:
+        original_run(self, headless=True, size=(40, 10))
+
+    monkeypatch.setattr(cli, "log_event", broken_log)
+    monkeypatch.setattr(QueuewatchApp, "run", headless)
+    code = main(["--demo"], env={})
+    out, err = capsys.readouterr()
+    (path,) = crash_reports(tmp_path / "state")
+    assert code == 1
+    assert err.splitlines() == [
+        f"queuewatch: unexpected RuntimeError: log bug <hidden> (a bug in queuewatch); "
+        f"the details are in {path} (secrets removed)"
+    ], "whole, though far wider than the 40 columns"
+    assert "Traceback" not in out and SECRET not in out + err + path.read_text()

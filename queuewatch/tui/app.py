@@ -9,7 +9,7 @@ paint. What the table shows comes from ``present.build_view``; what the status b
 An unexpected exception anywhere in the app (a handler, a widget, the poller's worker) would make
 Textual print a traceback with every frame's local variables, the client secret among them. The
 app hands it to ``on_crash`` instead (by default ``queuewatch.crash.report``: a redacted report
-in a file, no locals) and exits with one line naming that file.
+in a file, no locals) and exits with code 1 and ``crash_line``, the one line naming that file.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
+from rich.console import Console, ConsoleOptions, RenderResult
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -69,10 +69,20 @@ def theme_names() -> frozenset[str]:
     return frozenset(BUILTIN_THEMES)
 
 
-class Crashed(Exception):
-    """What the app exits with after an unexpected error: one line, no traceback, no locals.
+class _Nothing:
+    """A renderable that prints nothing."""
 
-    Textual renders an exception that has ``__rich__`` through it instead of its traceback.
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from ()
+
+
+class Crashed(Exception):
+    """What the app exits with after an unexpected error: no traceback, no locals.
+
+    Textual renders an exception that has ``__rich__`` through it instead of its traceback; this
+    one renders as nothing, because Textual would crop the line at the terminal's width (and the
+    path of the report with it). Whoever runs the app prints ``crash_line`` whole once it has
+    exited (``queuewatch.cli.run_dashboard``).
     """
 
     def __init__(self, line: str, error: BaseException) -> None:
@@ -80,8 +90,8 @@ class Crashed(Exception):
         self.line = line
         self.error = error
 
-    def __rich__(self) -> Text:
-        return Text(self.line)
+    def __rich__(self) -> _Nothing:
+        return _Nothing()
 
 
 #: Alerts raised at once beyond this many are summed up in one notification.
