@@ -98,7 +98,11 @@ class Bound:
 
     def check(self, value: object) -> float | int:
         """``value`` (a number, or the text of a flag) as a number in range; ValueError if not."""
-        shown = value if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else f"{value}"
+        # A flag's text is quoted ('abc'); a number from the file is shown as a number.
+        if isinstance(value, str):
+            shown = repr(value)
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
         try:
             if isinstance(value, bool):
                 raise ValueError
@@ -109,9 +113,9 @@ class Bound:
             else:
                 number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError, OverflowError):
-            raise ValueError(f"must be {self.describe()}, not {shown!r}") from None
+            raise ValueError(f"must be {self.describe()}, not {shown}") from None
         if not math.isfinite(number) or not self.low <= number <= self.high:
-            raise ValueError(f"must be {self.describe()}, not {shown!r}")
+            raise ValueError(f"must be {self.describe()}, not {shown}")
         return number
 
 

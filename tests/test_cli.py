@@ -128,7 +128,7 @@ def test_batch_size_bounds(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     config.write_text("interval = 5\nbatch_size = 500\n", encoding="utf-8")
     code, out, err = run_main(capsys, "snapshot", "--demo", "--config", str(config))
     assert (code, out) == (2, "")
-    assert err == f"queuewatch: {config} (line 2): batch_size must be from 1 to 100, not 500\n"
+    assert err == f"queuewatch: {config} (line 2): batch_size must be a whole number from 1 to 100, not 500\n"
 
 
 def test_help_shows_every_option_s_default() -> None:

@@ -29,9 +29,8 @@ import urllib3
 import urllib3.exceptions
 from textual.widgets import Label
 
-from queuewatch.cli import log_event, main, make_connect
+from queuewatch.cli import CleanFormatter, log_event, main, make_connect
 from queuewatch.config import build_settings
-from queuewatch.crash import RedactingFormatter
 from queuewatch.poller import PollerSettings
 from queuewatch.simulator import ContactCentre, SimulatorServer
 from queuewatch.thresholds import Thresholds
@@ -225,7 +224,7 @@ async def test_the_dashboard_stays_up_through_every_exception(
     settings = build_settings({"region": guarded.base_url}, ENV)
     written = io.StringIO()
     handler = logging.StreamHandler(written)
-    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(CleanFormatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("queuewatch")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

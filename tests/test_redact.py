@@ -66,7 +66,7 @@ def test_one_line_is_printable_single_and_short() -> None:
     line = one_line(f"first\nsecond\x1b[31m red\r\u2028{SECRET} " + "x" * 500, 80)
     assert "\n" not in line and "\x1b" not in line and "\r" not in line and "\u2028" not in line
     assert len(line) <= 80 and line.endswith("…")
-    assert line.startswith("first second [31m red")
+    assert line.startswith("first second␛[31m red <hidden> xxx"), "ESC shown, never obeyed"
 
 
 def test_unexpected_names_the_type_and_redacts_the_text() -> None:
