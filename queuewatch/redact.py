@@ -28,9 +28,9 @@ from queuewatch.untrusted import clean
 
 HIDDEN = "<hidden>"
 
-#: Values shorter than this are not registered: replacing every "ab" in a log would hide nothing
-#: worth hiding and garble the rest.
-MIN_SECRET_LENGTH = 4
+#: Values shorter than this are not registered: replacing every "demo" in a log would hide nothing
+#: worth hiding and garble the rest (Genesys's client secrets and tokens are some 40 characters).
+MIN_SECRET_LENGTH = 8
 
 #: The registry keeps this many values (the client secret and the tokens of the last few days).
 MAX_SECRETS = 64
@@ -74,15 +74,18 @@ def forget_all() -> None:
 
 def redact(text: str) -> str:
     """``text`` with every secret, token, Authorization value and URL password replaced."""
+    # The patterns first: a registered value that happens to be a word of a pattern's key (a
+    # secret "secret" in "client_secret=...") must not stop the pattern from hiding the value.
+    text = _USERINFO.sub(r"\1", text)
+    text = _HEADER.sub(rf"\1{HIDDEN}", text)
+    text = _SCHEMES.sub(rf"\1 {HIDDEN}", text)
+    text = _FIELDS.sub(rf"\1{HIDDEN}", text)
     with _lock:
         known = sorted(_secrets, key=len, reverse=True)
     for value in known:
         if value in text:
             text = text.replace(value, HIDDEN)
-    text = _USERINFO.sub(r"\1", text)
-    text = _HEADER.sub(rf"\1{HIDDEN}", text)
-    text = _SCHEMES.sub(rf"\1 {HIDDEN}", text)
-    return _FIELDS.sub(rf"\1{HIDDEN}", text)
+    return text
 
 
 def one_line(text: str, limit: int = 160) -> str:
