@@ -6,7 +6,7 @@ screen, marked ``‼``); after that, a queue alerts when its figures become crit
 
 Each queue's figures are watched apart:
 
-- the live figures (``LIVE_FIGURES``: waiting, longest wait, nobody available while something
+- the live figures (``LIVE_FIGURES``: waiting, longest wait, no agent idle while something
   waits, agents not responding) say what is happening now, and go up and down all day; they are
   watched together, as one (a crisis is one alert, however many of them it pushes over the line);
 - each of today's figures (every other one: abandon rate, service level) is cumulative since
@@ -29,13 +29,21 @@ from typing import Literal
 
 from queuewatch.formatting import fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
-from queuewatch.thresholds import Level, Rule, Thresholds, classify
+from queuewatch.thresholds import (
+    Level,
+    Rule,
+    Thresholds,
+    classify,
+    judge,
+    mixed_media,
+    most_urgent_wait,
+)
 
 #: Consecutive OK snapshots a watch needs before it can alert again.
 REARM_AFTER = 2
 
 #: The figures (``classify`` keys) that say what is happening now; every other one is today's.
-LIVE_FIGURES = frozenset({"waiting", "longest_wait_s", "available", "not_responding"})
+LIVE_FIGURES = frozenset({"waiting", "longest_wait_s", "idle", "not_responding"})
 
 Figures = Literal["live", "today"]
 
@@ -63,29 +71,48 @@ class Alert:
 
 
 def critical_reasons(stats: QueueStats, rule: Rule, keys: Collection[str] | None = None) -> tuple[str, ...]:
-    """The critical figures of one queue in words, each with the threshold it crossed; only those
-    among ``keys`` (``classify`` keys) if given."""
-    levels = classify(stats, rule)
+    """The critical figures of one queue in words, each with the threshold it crossed (its media
+    type's, named when the queue's figure mixes several); only those among ``keys`` (``classify``
+    keys) if given."""
     critical = {
-        key for key, level in levels.items() if level is Level.CRITICAL and (keys is None or key in keys)
+        key: b
+        for key, b in judge(stats, rule).items()
+        if b.level is Level.CRITICAL and (keys is None or key in keys)
     }
+    waiting_media, offered_media = mixed_media(stats)
+
+    def named(media: str | None, mixed: list[str], words: str) -> str:
+        return words.format(media) if media is not None and len(mixed) > 1 else ""
+
     reasons = []
     if "longest_wait_s" in critical:
-        limit = fmt_duration(rule.longest_wait_critical)
-        reasons.append(f"longest wait {fmt_wait(stats.longest_wait_s, stats.longest_wait_exact)} (≥ {limit})")
+        urgent = most_urgent_wait(stats, rule)
+        limit = fmt_duration(rule.for_media(urgent.media).longest_wait_critical)
+        which = named(urgent.media, waiting_media, "{}, ")
+        reasons.append(f"longest wait {fmt_wait(urgent.wait_s, urgent.exact)} ({which}≥ {limit})")
     if "waiting" in critical:
-        reasons.append(f"{stats.waiting} waiting (≥ {rule.waiting_critical:g})")
-    if "available" in critical:
-        reasons.append("nobody available")
+        media = critical["waiting"].media
+        count = stats.by_media[media].live.waiting if media is not None else stats.waiting
+        which = named(media, waiting_media, "{} ")
+        reasons.append(f"{count} {which}waiting (≥ {rule.for_media(media).waiting_critical:g})")
+    if "idle" in critical:
+        reasons.append("no agent idle")
     if "not_responding" in critical:
         count = stats.agents.not_responding
         reasons.append(f"{count} agents not responding (≥ {rule.not_responding_critical:g})")
     if "abandon_rate" in critical:
-        rate = fmt_percent(stats.today.abandon_rate, 1)
-        reasons.append(f"abandon rate {rate} % (≥ {fmt_percent(rule.abandon_rate_critical, 1)} %)")
+        media = critical["abandon_rate"].media
+        today = stats.by_media[media].today if media is not None else stats.today
+        limit = fmt_percent(rule.for_media(media).abandon_rate_critical, 1)
+        which = named(media, offered_media, " for {}")
+        reasons.append(f"abandon rate{which} {fmt_percent(today.abandon_rate, 1)} % (≥ {limit} %)")
     if "service_level" in critical:
-        target = stats.today.sl_target if stats.today.sl_target is not None else rule.service_level_target
-        reasons.append(f"service level {fmt_percent(stats.today.service_level)} % (target {target:.0%})")
+        media = critical["service_level"].media
+        today = stats.by_media[media].today if media is not None else stats.today
+        default = rule.for_media(media).service_level_target
+        target = today.sl_target if today.sl_target is not None else default
+        which = named(media, offered_media, " for {}")
+        reasons.append(f"service level{which} {fmt_percent(today.service_level)} % (target {target:.0%})")
     return tuple(reasons)
 
 

@@ -199,7 +199,7 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
             server = start_demo(seed=settings.seed, daytime=True)
             stop_demo = server.stop
             base_url, credentials = server.base_url, Credentials("demo", "demo")
-            timezone = server.centre.scenario.timezone
+            timezone = settings.timezone if settings.timezone_chosen else server.centre.scenario.timezone
         else:
             assert settings.base_url and settings.client_id and settings.client_secret
             base_url = settings.base_url

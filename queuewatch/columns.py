@@ -22,9 +22,11 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Queue", "queue name", numeric=False),
     Column("waiting", "Wait", "conversations waiting"),
-    Column("longest_wait_s", "Longest", "longest wait now (m:ss)"),
+    Column(
+        "longest_wait_s", "Longest", "longest wait now (m:ss; the most urgent, by its media type's threshold)"
+    ),
     Column("interacting", "Intr", "conversations interacting"),
-    Column("available", "Avail", "agents available (idle)"),
+    Column("idle", "Idle", "agents idle (routing status IDLE: ready for the next conversation)"),
     Column("on_queue", "OnQ", "agents on queue"),
     Column("not_responding", "NoRsp", "agents not responding"),
     Column("off_queue", "OffQ", "agents off queue"),
@@ -32,7 +34,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("answered", "Ans", "answered today"),
     Column("abandoned", "Abn", "abandoned today"),
     Column("abandon_rate", "Ab%", "abandon rate today (%)"),
-    Column("service_level", "SL%", "service level today (%)"),
+    Column("service_level", "SL%", "service level today (%; each media type against its own target)"),
     Column("asa_s", "ASA", "average speed of answer today (m:ss)"),
     Column("aht_s", "AHT", "average handle time today (m:ss)"),
 )
@@ -45,14 +47,19 @@ OPTIONAL_COLUMNS: tuple[Column, ...] = (
 
 COLUMNS_BY_KEY: Mapping[str, Column] = {column.key: column for column in (*COLUMNS, *OPTIONAL_COLUMNS)}
 
+#: Former keys still accepted in a config file's ``columns``: old name -> key.
+COLUMN_ALIASES: Mapping[str, str] = {"available": "idle"}
+
 
 def choose_columns(keys: Sequence[str] | None) -> tuple[Column, ...]:
     """The columns to show, in the order given (the queue name always first); all when None.
 
-    Raises ``ValueError`` naming an unknown key and the valid ones.
+    A former key (``COLUMN_ALIASES``) stands for its new one. Raises ``ValueError`` naming an
+    unknown key and the valid ones.
     """
     if not keys:
         return COLUMNS
+    keys = [COLUMN_ALIASES.get(key, key) for key in keys]
     unknown = [key for key in keys if key not in COLUMNS_BY_KEY]
     if unknown:
         raise ValueError(f"unknown column {unknown[0]!r}: use {', '.join(COLUMNS_BY_KEY)}")

@@ -21,6 +21,9 @@ The config file is TOML, at ``queuewatch config path`` (the platform's config di
     [thresholds]                    # see queuewatch.thresholds
     longest_wait_warn = 60
 
+    [thresholds.media.email]        # one media type's own thresholds
+    longest_wait_warn = 14400
+
 Secrets come only from the environment: ``GENESYSCLOUD_OAUTHCLIENT_ID`` /
 ``GENESYSCLOUD_OAUTHCLIENT_SECRET`` (or ``GENESYS_CLIENT_ID`` / ``GENESYS_CLIENT_SECRET``). A
 config file holding a secret is refused, so it cannot end up in a dotfiles repository. The
@@ -160,6 +163,10 @@ class Settings:
     interval: float = 5.0
     """Seconds between live polls."""
     timezone: str = "UTC"
+    """The IANA zone whose midnight starts "today", and the zone clocks are shown in."""
+    timezone_chosen: bool = False
+    """True when ``--timezone`` or the config file named the zone; ``--demo`` otherwise uses its
+    simulated centre's zone (where it is late morning now)."""
     filter: str = ""
     queues: str | None = None
     divisions: tuple[str, ...] = ()
@@ -353,6 +360,7 @@ def build_settings(
         "concurrency": _number(concurrency, "concurrency", csource) if concurrency is not None else 4,
         "timeout": _number(timeout, "timeout", tsource) if timeout is not None else 15.0,
         "timezone": check_timezone(tz, tzsource) if tz is not None else local_timezone(env),
+        "timezone_chosen": tz is not None,
         "filter": clean(pick("filter")[0] or ""),
         "queues": pick("queues")[0],
         "divisions": tuple(str(d) for d in data.get("divisions", ())),
@@ -422,9 +430,10 @@ EXAMPLE_CONFIG = """\
 # bell = false                  # ring the terminal bell when a queue becomes critical
 # desktop_notify = false        # and ask the terminal for a desktop notification (OSC 9)
 # pinned = ["*VIP*"]           # queues always at the top of the table (globs, any case)
-# columns = ["name", "waiting", "longest_wait_s", "available", "service_level"]  # shown, in order
+# columns = ["name", "waiting", "longest_wait_s", "idle", "service_level"]  # shown, in order
 # requests_per_minute = 300     # the token's request allowance (Genesys's documented default)
 
+# Voice's and callback's thresholds, and every media type's unless it has its own.
 [thresholds]
 # longest_wait_warn = 60        # seconds
 # longest_wait_critical = 180
@@ -434,13 +443,20 @@ EXAMPLE_CONFIG = """\
 # abandon_rate_critical = 0.10
 # service_level_target = 0.8    # used when a queue has no target of its own
 # service_level_margin = 0.2    # critical when this far below the target
-# no_agents_critical = true     # waiting with nobody available is critical
-# not_responding_warn = 1       # agents not responding
+# no_agents_critical = true     # waiting with no agent idle is critical
+# not_responding_warn = 1       # agents of the queue in Not Responding
 # not_responding_critical = 3
+
+# One media type's own thresholds (voice, chat, email, message, callback). Built in: chat and
+# message 120 / 300 s; email 4 h / 8 h, waiting 25 / 100, and no agent idle not flagged.
+# [thresholds.media.email]
+# longest_wait_warn = 14400     # 4 h
+# longest_wait_critical = 28800 # 8 h
 
 # Overrides by queue name (glob, case-insensitive); the first match wins, per setting.
 # [[thresholds.queue]]
 # match = "*VIP*"
+# media = ["voice"]             # optional: only these media types (default: all)
 # longest_wait_warn = 20
 # longest_wait_critical = 60
 """

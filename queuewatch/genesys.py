@@ -61,6 +61,7 @@ from queuewatch.errors import (
 )
 from queuewatch.model import (
     ROUTING_STATUSES,
+    AgentActivity,
     Agents,
     Live,
     QueueInfo,
@@ -85,13 +86,18 @@ _UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, ArithmeticErr
 QUEUES_PATH = "/api/v2/routing/queues"
 OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
 AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
+ROUTING_ACTIVITY_PATH = "/api/v2/analytics/routing/activity/query"
+USERS_PATH = "/api/v2/users"
 
-#: The permission each endpoint needs on the OAuth client's role.
+#: The permission each endpoint needs on the OAuth client's role (the users listing needs none).
 PERMISSIONS = {
     QUEUES_PATH: "routing:queue:view",
     OBSERVATIONS_PATH: "analytics:queueObservation:view",
     AGGREGATES_PATH: "analytics:conversationAggregate:view",
+    ROUTING_ACTIVITY_PATH: "analytics:queueObservation:view",
 }
+#: Users looked up by id per request.
+USERS_PER_REQUEST = 100
 
 OBSERVATION_METRICS = (
     "oWaiting",
@@ -217,6 +223,7 @@ class GenesysSource:
         parts = urlsplit(settings.base_url)
         self.settings = settings
         self.label = settings.label or (parts.netloc.rpartition("@")[2] or "Genesys Cloud")
+        self.timezone = settings.timezone
         redact.register_credentials(credentials.client_id, credentials.client_secret)
         self._credentials = credentials
         self._clock = clock
@@ -231,6 +238,9 @@ class GenesysSource:
         self._raw = threading.local()
         self._client = self._make_client(settings)
         self._routing = sdk.RoutingApi(self._client)
+        self._users = sdk.UsersApi(self._client)
+        # Agents' names by user id, looked up once (None: Genesys would not say).
+        self._names: dict[str, str | None] = {}
         self._workers = _Workers(settings.concurrency)
         try:
             self._run(lambda: self._fetch_token(None))
@@ -525,6 +535,48 @@ class GenesysSource:
         with self._translating(AGGREGATES_PATH):
             return parse_aggregates(reply, targets)
 
+    def agent_activity(self, queue_ids: Sequence[str]) -> PartResult[tuple[AgentActivity, ...]]:
+        """The queues' logged-in members one by one (routing activity query, details on), with
+        their names (looked up once per agent, ``GET /api/v2/users``)."""
+        queues = [QueueInfo(id=queue_id, name=queue_id) for queue_id in queue_ids]
+        result = self._batched(queues, self._activity_batch)
+        self._look_up_names({a.user_id for agents in result.values.values() for a in agents})
+        named = {
+            queue_id: tuple(replace(a, name=self._names.get(a.user_id)) for a in agents)
+            for queue_id, agents in result.values.items()
+        }
+        return PartResult(named, result.failures)
+
+    def _activity_batch(self, ids: list[str]) -> dict[str, tuple[AgentActivity, ...]]:
+        body = {
+            "metrics": [{"metric": "oUserRoutingStatuses", "details": True}],
+            "groupBy": ["queueId"],
+            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
+        }
+        reply = self._post_json(ROUTING_ACTIVITY_PATH, body)
+        with self._translating(ROUTING_ACTIVITY_PATH):
+            found = parse_routing_activity(reply, self._clock())
+        return {queue_id: found.get(queue_id, ()) for queue_id in ids}
+
+    def _look_up_names(self, user_ids: set[str]) -> None:
+        """Names of agents not seen before; a name that cannot be had is not asked for again,
+        unless the failure was passing (a throttle, an outage)."""
+        unknown = sorted(user_id for user_id in user_ids if user_id not in self._names)
+        for start in range(0, len(unknown), USERS_PER_REQUEST):
+            chunk = unknown[start : start + USERS_PER_REQUEST]
+            get = functools.partial(self._users.get_users, id=chunk, page_size=USERS_PER_REQUEST)
+            listing: Any = None
+            try:
+                listing = self._run(functools.partial(self._call, USERS_PATH, get))
+            except SourceError as error:
+                if error.retryable:
+                    return
+            for user in getattr(listing, "entities", None) or []:
+                if user.id:
+                    self._names[user.id] = user.name
+            for user_id in chunk:
+                self._names.setdefault(user_id, None)
+
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
@@ -751,12 +803,44 @@ def parse_aggregates(reply: dict[str, Any], targets: dict[str, Any]) -> dict[str
             total.add(acc)
             target = queue_targets.get(name)
             by_media[name] = acc.today(target.percentage if target is not None else None)
-            if total.sl_target is None:
-                total.sl_target = by_media[name].sl_target
-        fallback = next(iter(queue_targets.values()), None)
-        today = total.today(fallback.percentage if fallback is not None else None)
+        # The queue's service level blends its media types: it has a target only when every media
+        # type in the blend has the same one (never the first media type's, compared with the blend).
+        blended = {by_media[name].sl_target for name, acc in media.items() if acc.sl_den}
+        if not blended:
+            blended = {t.percentage for t in queue_targets.values()}
+        total.sl_target = blended.pop() if len(blended) == 1 else None
+        today = total.today(None)
         result[queue_id] = QueueToday(today=today, by_media={k: v for k, v in by_media.items() if k != "all"})
     return result
+
+
+def parse_routing_activity(reply: dict[str, Any], now: datetime) -> dict[str, tuple[AgentActivity, ...]]:
+    """A routing activity reply (``oUserRoutingStatuses`` with details) -> each queue's agents,
+    by routing status (as ``ROUTING_STATUSES`` orders them), the longest in it first."""
+    order = {name: n for n, name in enumerate(ROUTING_STATUSES.values())}
+    found: dict[str, tuple[AgentActivity, ...]] = {}
+    for result in reply.get("results") or []:
+        queue_id = (result.get("group") or {}).get("queueId")
+        if not queue_id:
+            continue
+        agents: dict[str, AgentActivity] = {}
+        for entity in result.get("entities") or []:
+            user_id, status = entity.get("userId"), ROUTING_STATUSES.get(entity.get("routingStatus"))
+            if not user_id or status is None:
+                continue
+            when = _when(entity.get("routingStatusDate"))
+            seconds = max(0.0, (now - when).total_seconds()) if when is not None else None
+            agents[str(user_id)] = AgentActivity(str(user_id), status, seconds)
+        for data in result.get("data") or []:
+            status = ROUTING_STATUSES.get(data.get("qualifier"))
+            if data.get("metric") != "oUserRoutingStatuses" or status is None:
+                continue
+            for user_id in data.get("entityIds") or []:
+                agents.setdefault(str(user_id), AgentActivity(str(user_id), status))
+        found[queue_id] = tuple(
+            sorted(agents.values(), key=lambda a: (order[a.status], -(a.seconds or 0.0), a.user_id))
+        )
+    return found
 
 
 # --- error translation ----------------------------------------------------------------------------

@@ -45,7 +45,11 @@ class QueueInfo:
 
 @dataclass(frozen=True, slots=True)
 class Agents:
-    """Queue members by routing status (``idle`` = available), plus ``on_queue``."""
+    """Queue members by routing status, plus ``on_queue``.
+
+    ``idle`` is Genesys's IDLE routing status: on queue and ready for the next conversation
+    ("available" is a presence in Genesys, not this).
+    """
 
     idle: int | None = None
     interacting: int | None = None
@@ -133,8 +137,23 @@ class QueueStats:
 
     @property
     def available(self) -> int | None:
-        """Agents idle on this queue, ready for the next conversation."""
+        """Agents idle on this queue, ready for the next conversation (``agents.idle``)."""
         return self.agents.idle
+
+
+@dataclass(frozen=True, slots=True)
+class AgentActivity:
+    """One member of a queue as the routing activity query sees them: routing status and since when.
+
+    ``status`` is one of ``ROUTING_STATUSES``' values (``idle``, ``not_responding`` ...);
+    ``seconds`` how long they have been in it (None: Genesys did not say); ``name`` their name
+    when it could be looked up.
+    """
+
+    user_id: str
+    status: str
+    seconds: float | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +178,8 @@ class Snapshot:
     queues: tuple[QueueStats, ...]
     errors: tuple[PartFailure, ...] = ()
     today_at: datetime | None = None
+    agent_activity: Mapping[str, tuple[AgentActivity, ...]] = field(default_factory=dict)
+    """Per queue id, its agents one by one: only for the queues asked for (the one in detail)."""
 
     @property
     def partial(self) -> bool:
@@ -222,6 +243,7 @@ def build_snapshot(
     errors: Iterable[PartFailure] = (),
     today_at: datetime | None = None,
     today_failed: frozenset[str] = frozenset(),
+    agent_activity: Mapping[str, tuple[AgentActivity, ...]] | None = None,
 ) -> Snapshot:
     """Assemble a snapshot from a queue list and the per-queue parts.
 
@@ -236,4 +258,10 @@ def build_snapshot(
         if today is not None and q.id not in today_failed:
             td = today.get(q.id, no_calls)
         stats.append(combine(q, live.get(q.id), td))
-    return Snapshot(taken_at=taken_at, queues=tuple(stats), errors=tuple(errors), today_at=today_at)
+    return Snapshot(
+        taken_at=taken_at,
+        queues=tuple(stats),
+        errors=tuple(errors),
+        today_at=today_at,
+        agent_activity=dict(agent_activity or {}),
+    )

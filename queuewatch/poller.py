@@ -38,7 +38,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_base, wait_random_exponential
 
 from queuewatch.errors import ConfigError, PermissionMissing, RateLimited, SourceError
-from queuewatch.model import PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
+from queuewatch.model import AgentActivity, PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
 from queuewatch.redact import unexpected
 from queuewatch.source import DOCUMENTED_ALLOWANCE, PartResult, QueueSource, RateStatus
 
@@ -132,6 +132,8 @@ class Connecting:
 @dataclass(frozen=True, slots=True)
 class Connected:
     label: str
+    timezone: str | None = None
+    """The zone whose midnight starts "today" (the source's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +300,7 @@ class Poller:
         self._source: QueueSource | None = None
         self._stretch = 1.0
         self._allowance = AllowanceEstimate(self.settings.assumed_allowance, self.settings.throttle_memory)
+        self._watched: tuple[str, ...] = ()
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -341,6 +344,12 @@ class Poller:
             self._paused = False
         self._wake.set()
 
+    def watch_agents(self, queue_ids: Sequence[str]) -> None:
+        """Fetch these queues' agents one by one with every live poll (the queue in detail);
+        empty: none."""
+        with self._lock:
+            self._watched = tuple(queue_ids)
+
     def set_interval(self, seconds: float) -> float:
         """Change the live interval (clamped to at least one second); returns the new value."""
         with self._lock:
@@ -376,7 +385,7 @@ class Poller:
             if source is None:
                 return
             self._source = source
-            self._emit(Connected(source.label))
+            self._emit(Connected(source.label, source.timezone))
             while not self._stopping.is_set():
                 try:
                     not_before = self._poll(source)
@@ -453,7 +462,8 @@ class Poller:
             self._emit(PollFailed("config", "config", error.message, fatal=True))
             return None
 
-        errors = [*self._failures("observations", live), *state.today_errors]
+        activity, activity_errors = self._agent_activity(source)
+        errors = [*self._failures("observations", live), *state.today_errors, *activity_errors]
         limited = [f.error for f in live.failures if isinstance(f.error, RateLimited)]
         if limited:
             self._note_throttled()
@@ -474,6 +484,7 @@ class Poller:
             errors=errors,
             today_at=state.today_at,
             today_failed=state.today_failed,
+            agent_activity=activity,
         )
         rate = source.rate_status()
         allowance = self._allowance.current(self._clock())
@@ -490,6 +501,23 @@ class Poller:
         if source is not None:
             rate = source.rate_status()
             self._allowance.throttled(rate.last_minute - rate.refused_last_minute, self._clock())
+
+    def _agent_activity(
+        self, source: QueueSource
+    ) -> tuple[Mapping[str, tuple[AgentActivity, ...]], list[PartFailure]]:
+        """The watched queues' agents, tried once: a failure leaves them out of this snapshot (and
+        says so), never holds up the queues' figures."""
+        with self._lock:
+            watched = self._watched
+        if not watched:
+            return {}, []
+        try:
+            result = source.agent_activity(watched)
+        except SourceError as error:
+            if isinstance(error, RateLimited):
+                self._note_throttled()
+            return {}, [PartFailure("agents", error.kind, error.message, watched)]
+        return result.values, self._failures("agents", result)
 
     def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo]) -> None:
         state = self._state

@@ -3,6 +3,13 @@
 Pure: no widgets. A cell carries the text to show, the value it sorts by and its threshold level;
 the table decides how a level looks (through the theme) and ``Cell.shown`` adds a mark so that
 colour is never the only signal. Unknown values (``None``) show as ``–`` and sort last.
+
+Media types: each is judged by its own thresholds (see ``queuewatch.thresholds``). When a queue's
+figure mixes several media types and breaches, the cell names the media type that breaches
+(``‼ 56 msg``; ``MEDIA_TAGS``). The Longest cell shows the wait that matters most: the longest wait of the
+media type furthest towards (or past) its own critical threshold, named when the queue has
+conversations waiting in several media types; it sorts by that urgency, not by raw seconds, so a
+voice caller at 8:43 comes above an email at 1:32:47 (an email's critical is 8 h).
 """
 
 from __future__ import annotations
@@ -20,9 +27,17 @@ from queuewatch.columns import COLUMN_KEYS, COLUMNS_BY_KEY, Column
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
-from queuewatch.thresholds import Level, Thresholds, classify, worst
+from queuewatch.thresholds import Level, Thresholds, judge, mixed_media, most_urgent_wait, worst
 
 MARKS: Mapping[Level, str] = {Level.OK: "", Level.WARN: "!", Level.CRITICAL: "‼"}
+#: How a cell names a media type (short: a table cell has little room).
+MEDIA_TAGS: Mapping[str, str] = {
+    "voice": "voice",
+    "chat": "chat",
+    "email": "email",
+    "message": "msg",
+    "callback": "cb",
+}
 #: After the name of a queue whose alerts are muted.
 MUTED_MARK = "(muted)"
 SORT_MARKS = {False: "▲", True: "▼"}
@@ -97,10 +112,19 @@ class Cell:
     value: SortValue
     level: Level = Level.OK
     justify: Literal["left", "right"] = "right"
+    note: str = ""
+    """After the text: the media type a mixed figure's breach (or wait) is about."""
 
     @property
     def shown(self) -> str:
-        """The text with the level's mark in front (``‼ 5:40``)."""
+        """The text with the level's mark in front and its note after (``‼ 56 msg``)."""
+        mark = MARKS[self.level]
+        text = f"{self.text} {self.note}" if self.note else self.text
+        return f"{mark} {text}" if mark else text
+
+    @property
+    def bare(self) -> str:
+        """The text with its mark but without its note (``‼ 56``): where there is no room for it."""
         mark = MARKS[self.level]
         return f"{mark} {self.text}" if mark else self.text
 
@@ -123,6 +147,8 @@ class Row:
     cells: Mapping[str, Cell]
     level: Level = Level.OK
     widths: Mapping[str, int] = field(default_factory=dict)
+    bare_widths: Mapping[str, int] = field(default_factory=dict)
+    """Each cell's width without its note (``Cell.bare``)."""
 
 
 def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
@@ -131,7 +157,7 @@ def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
         "waiting": (fmt_count(stats.waiting), stats.waiting),
         "longest_wait_s": (fmt_wait(stats.longest_wait_s, stats.longest_wait_exact), stats.longest_wait_s),
         "interacting": (fmt_count(stats.interacting), stats.interacting),
-        "available": (fmt_count(agents.idle), agents.idle),
+        "idle": (fmt_count(agents.idle), agents.idle),
         "on_queue": (fmt_count(agents.on_queue), agents.on_queue),
         "not_responding": (fmt_count(agents.not_responding), agents.not_responding),
         "off_queue": (fmt_count(agents.off_queue), agents.off_queue),
@@ -160,22 +186,44 @@ def sparkline(values: Sequence[float], width: int = 12) -> str:
     return "".join(SPARK_LEVELS[min(top, round(v / peak * top))] for v in recent)
 
 
+#: Columns whose figure is the sum of the media types' live figures, and of today's.
+_LIVE_KEYS = frozenset({"waiting", "longest_wait_s", "interacting"})
+_TODAY_KEYS = frozenset(
+    {"offered", "answered", "abandoned", "abandon_rate", "service_level", "asa_s", "aht_s"}
+)
+
+
 def make_row(
     stats: QueueStats, thresholds: Thresholds, *, muted: bool = False, trend: Sequence[float] = ()
 ) -> Row:
-    """One queue's row, its cells classified by the queue's rule; a muted queue's name says so.
+    """One queue's row, its cells classified by the queue's rule (each media type by its own);
+    a muted queue's name says so.
 
     ``trend`` is the queue's recent waiting counts, for the optional trend column.
     """
-    levels = classify(stats, thresholds.for_queue(stats.name))
-    row_level = worst(levels)
+    rule = thresholds.for_queue(stats.name)
+    breaches = judge(stats, rule)
+    row_level = worst(breach.level for breach in breaches.values())
+    waiting_media, offered_media = mixed_media(stats)
     name = f"{stats.name} {MUTED_MARK}" if muted else stats.name
     cells = {"name": Cell(name, stats.name, row_level, justify="left")}
     for key, (text, value) in _numbers(stats).items():
-        cells[key] = Cell(text, value, levels.get(key, Level.OK))
+        breach = breaches.get(key)
+        if breach is None:
+            cells[key] = Cell(text, value)
+            continue
+        mixed = waiting_media if key in _LIVE_KEYS else offered_media if key in _TODAY_KEYS else []
+        note = MEDIA_TAGS.get(breach.media, breach.media) if breach.media and len(mixed) > 1 else ""
+        cells[key] = Cell(text, value, breach.level, note=note)
+    urgent = most_urgent_wait(stats, rule)
+    note = MEDIA_TAGS.get(urgent.media, urgent.media) if urgent.media and len(waiting_media) > 1 else ""
+    cells["longest_wait_s"] = Cell(
+        fmt_wait(urgent.wait_s, urgent.exact), urgent.rank, urgent.level, note=note
+    )
     cells["trend"] = Cell(sparkline(trend), max(trend) if trend else None)
     widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
-    return Row(key=stats.id, cells=cells, level=row_level, widths=widths)
+    bare = {key: cell_len(cell.bare) if cell.note else widths[key] for key, cell in cells.items()}
+    return Row(key=stats.id, cells=cells, level=row_level, widths=widths, bare_widths=bare)
 
 
 class RowMaker:
@@ -188,6 +236,21 @@ class RowMaker:
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
         self._made: dict[str, tuple[QueueStats, bool, tuple[float, ...], Row]] = {}
+        self._levels: dict[str, tuple[QueueStats, Level]] = {}
+
+    def levels(self, queues: Iterable[QueueStats]) -> dict[str, Level]:
+        """Each queue's worst level over all its media types (for the queues the filters hide),
+        judged again only for queues whose figures changed."""
+        known = self._levels
+        fresh: dict[str, tuple[QueueStats, Level]] = {}
+        for stats in queues:
+            entry = known.get(stats.id)
+            if entry is None or (entry[0] is not stats and entry[0] != stats):
+                rule = self.thresholds.for_queue(stats.name)
+                entry = (stats, worst(breach.level for breach in judge(stats, rule).values()))
+            fresh[stats.id] = entry
+        self._levels = fresh
+        return {queue_id: level for queue_id, (_, level) in fresh.items()}
 
     def rows(
         self,
@@ -324,6 +387,9 @@ class View:
     queues: tuple[QueueStats, ...]
     total: int
     media: str | None = None
+    hidden_breaching: int = 0
+    """Queues in breach whose breach the filters hide: not shown, or shown (under a media type)
+    less severe than they are over all their media types."""
 
     @property
     def shown(self) -> int:
@@ -356,7 +422,13 @@ def build_view(
     visible = tuple(shown for q in queues if keep(q.name) and (shown := for_media(q, media)) is not None)
     maker = thresholds if isinstance(thresholds, RowMaker) else RowMaker(thresholds)
     rows = sort_rows(maker.rows(visible, muted, trends), sort, pin_matcher(tuple(pinned)))
-    return View(rows=tuple(rows), queues=visible, total=len(queues), media=media)
+    shown_levels = {row.key: row.level for row in rows}
+    # Without a media type, a queue shown is judged as it is: only the queues left out can hide.
+    unseen = queues if media is not None else [q for q in queues if q.id not in shown_levels]
+    hidden = sum(
+        1 for queue_id, level in maker.levels(unseen).items() if level > shown_levels.get(queue_id, Level.OK)
+    )
+    return View(rows=tuple(rows), queues=visible, total=len(queues), media=media, hidden_breaching=hidden)
 
 
 def step_breaching(rows: Sequence[Row], current: str | None, forward: bool = True) -> str | None:
@@ -396,21 +468,47 @@ def overall_service_level(queues: Iterable[QueueStats]) -> float | None:
     return sum(level * (answered or 0) for level, answered in pairs) / weight
 
 
-def totals(queues: Sequence[QueueStats]) -> list[tuple[str, str]]:
-    """(label, value) pairs for the totals strip over ``queues``.
+#: Labels of the totals strip that head a group of figures rather than name one.
+TOTALS_AGENTS_HEADING = "agents counted once per queue:"
 
-    The longest wait is a lower bound (``≥``) when any queue's is: that queue's oldest may be older.
+
+def _most_urgent(rows: Iterable[Row]) -> Cell | None:
+    cells = [row.cells["longest_wait_s"] for row in rows if row.cells["longest_wait_s"].value is not None]
+    return max(cells, key=lambda cell: float(cell.value or 0.0), default=None)
+
+
+def totals(
+    queues: Sequence[QueueStats], rows: Sequence[Row] = (), today_since: str = ""
+) -> list[tuple[str, str]]:
+    """(label, value) pairs for the totals strip over ``queues``; a pair with an empty value is a
+    heading for the figures after it.
+
+    Longest is the most urgent wait of ``rows`` (each judged by its media type's threshold, with
+    its media type when a queue mixes several), else the longest of ``queues``; a lower bound
+    (``≥``) when Genesys truncated the list it comes from. Agents are summed
+    over queues, so an agent in three queues counts three times: the heading says so.
+    ``today_since`` (``today since 00:00 Europe/London``) heads today's figures (else ``today``).
     """
-    longest = [q.longest_wait_s for q in queues if q.longest_wait_s is not None]
-    exact = all(q.longest_wait_exact for q in queues if q.longest_wait_s is not None)
-    return [
+    urgent = _most_urgent(rows)
+    if urgent is not None:
+        longest = f"{urgent.text} {urgent.note}" if urgent.note else urgent.text
+    else:
+        waits = [q.longest_wait_s for q in queues if q.longest_wait_s is not None]
+        exact = all(q.longest_wait_exact for q in queues if q.longest_wait_s is not None)
+        longest = fmt_wait(max(waits) if waits else None, exact)
+    parts = [
         ("Wait", fmt_count(_sum(q.waiting for q in queues))),
-        ("Longest", fmt_wait(max(longest) if longest else None, exact)),
+        ("Longest", longest),
         ("Intr", fmt_count(_sum(q.interacting for q in queues))),
-        ("Avail", fmt_count(_sum(q.agents.idle for q in queues))),
+        (TOTALS_AGENTS_HEADING, ""),
+        ("Idle", fmt_count(_sum(q.agents.idle for q in queues))),
         ("OnQ", fmt_count(_sum(q.agents.on_queue for q in queues))),
+    ]
+    parts.append((f"{today_since}:" if today_since else "today:", ""))
+    parts += [
         ("Offer", fmt_count(_sum(q.today.offered for q in queues))),
         ("Ans", fmt_count(_sum(q.today.answered for q in queues))),
         ("Abn", fmt_count(_sum(q.today.abandoned for q in queues))),
         ("SL%", fmt_percent(overall_service_level(queues))),
     ]
+    return parts

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from queuewatch.errors import SourceError
-from queuewatch.model import QueueInfo, QueueLive, QueueToday
+from queuewatch.model import AgentActivity, QueueInfo, QueueLive, QueueToday
 
 T = TypeVar("T")
 
@@ -62,6 +62,8 @@ class QueueSource(Protocol):
 
     #: What the status bar calls it: a region name, a host, or "demo".
     label: str
+    #: The IANA zone whose midnight starts "today" for ``today``.
+    timezone: str
 
     def list_queues(self) -> list[QueueInfo]:
         """Every visible queue (after the configured name pattern and divisions)."""
@@ -73,6 +75,11 @@ class QueueSource(Protocol):
 
     def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
         """Local midnight to now. Raises the first error only if every batch failed."""
+        ...
+
+    def agent_activity(self, queue_ids: Sequence[str]) -> PartResult[tuple[AgentActivity, ...]]:
+        """Each queue's members one by one, with their routing status and since when (one request
+        per queue asked for, plus a name lookup for agents not seen before)."""
         ...
 
     def rate_status(self) -> RateStatus: ...

@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 
 from queuewatch.errors import SourceError
 from queuewatch.model import (
+    AgentActivity,
     Agents,
     Live,
     MediaStats,
@@ -130,10 +131,13 @@ def sample_queues() -> list[QueueStats]:
 class FakeSource:
     """A scripted ``QueueSource``: set the queues, queue up failures, count the calls."""
 
-    def __init__(self, queues: Iterable[QueueStats] = (), label: str = "fake") -> None:
+    def __init__(self, queues: Iterable[QueueStats] = (), label: str = "fake", timezone: str = "UTC") -> None:
         self.label = label
+        self.timezone = timezone
         self._lock = threading.Lock()
         self._queues = list(queues)
+        self._agents: dict[str, tuple[AgentActivity, ...]] = {}
+        self.activity_asked: list[tuple[str, ...]] = []
         self._failures: list[SourceError] = []
         self._failing: SourceError | None = None
         self.observe_calls = 0
@@ -149,6 +153,11 @@ class FakeSource:
         """Change some fields of one queue (``waiting=``, ``longest_wait_s=`` ...)."""
         with self._lock:
             self._queues = [replace(q, **changes) if q.id == queue_id else q for q in self._queues]
+
+    def set_agents(self, queue_id: str, agents: Iterable[AgentActivity]) -> None:
+        """What ``agent_activity`` says of one queue's agents."""
+        with self._lock:
+            self._agents[queue_id] = tuple(agents)
 
     def fail_next(self, *errors: SourceError) -> None:
         """The next calls of ``observe`` raise these, in order."""
@@ -199,6 +208,11 @@ class FakeSource:
                 if q.id in stats
             }
         )
+
+    def agent_activity(self, queue_ids: Sequence[str]) -> PartResult[tuple[AgentActivity, ...]]:
+        with self._lock:
+            self.activity_asked.append(tuple(queue_ids))
+            return PartResult(values={q: self._agents.get(q, ()) for q in queue_ids})
 
     def rate_status(self) -> RateStatus:
         with self._lock:

@@ -103,7 +103,7 @@ def test_a_bad_day_does_not_mute_a_live_crisis() -> None:
     assert raised(alerter, support(**CALM, **BAD_DAY)) == [], "critical today at start: on screen already"
     assert raised(alerter, support(**CALM, **BAD_DAY)) == []
     assert raised(alerter, support(**SWAMPED, **BAD_DAY)) == [
-        ("live", "Support EMEA critical: longest wait 12:00 (≥ 3:00); 30 waiting (≥ 15); nobody available")
+        ("live", "Support EMEA critical: longest wait 12:00 (≥ 3:00); 30 waiting (≥ 15); no agent idle")
     ]
 
 
@@ -191,7 +191,7 @@ def test_reasons_name_each_critical_figure_and_its_threshold() -> None:
     assert critical_reasons(stats, Rule()) == (
         "longest wait 3:20 (≥ 3:00)",
         "16 waiting (≥ 15)",
-        "nobody available",
+        "no agent idle",
         "abandon rate 12.0 % (≥ 10.0 %)",
         "service level 55 % (target 80%)",
     )

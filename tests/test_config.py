@@ -97,7 +97,9 @@ def test_the_example_config_is_valid_once_uncommented(tmp_path: Path) -> None:
         lines.append(body.split("#", 1)[0].rstrip())
     s = settings(tmp_path, {}, CREDS, "\n".join(lines))
     assert s.base_url == "https://api.mypurecloud.ie" and s.timezone == "Europe/London"
-    assert s.thresholds.for_queue("Gold VIP line").longest_wait_warn == 20
+    vip = s.thresholds.for_queue("Gold VIP line")
+    assert vip.for_media("voice").longest_wait_warn == 20
+    assert vip.for_media("email").longest_wait_warn == 14400, "the VIP override is for voice only"
     assert s.thresholds.for_queue("Billing").longest_wait_warn == 60
 
 

@@ -67,6 +67,7 @@ class Scripted:
     observe_script: list[object] = field(default_factory=list)
     today_script: list[object] = field(default_factory=list)
     label: str = "scripted"
+    timezone: str = "UTC"
     calls: list[str] = field(default_factory=list)
     closed: bool = False
 

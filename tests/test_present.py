@@ -90,7 +90,7 @@ def test_ages() -> None:
 
 def test_unknown_values_show_a_dash_never_zero() -> None:
     row = make_row(queue("q", "Empty", waiting=None, idle=None, offered=None, asa=None), Thresholds())
-    for key in ("waiting", "available", "offered", "asa_s"):
+    for key in ("waiting", "idle", "offered", "asa_s"):
         assert row.cells[key].shown == "–"
         assert row.cells[key].value is None
     assert row.cells["interacting"].shown == "0"
@@ -101,7 +101,7 @@ def test_breaching_cells_carry_a_mark_and_the_row_name_the_worst() -> None:
     assert row.cells["longest_wait_s"].shown == "! 1:15"
     assert row.cells["longest_wait_s"].level is Level.WARN
     assert row.cells["waiting"].shown == "‼ 16"
-    assert row.cells["available"].shown == "‼ 0"
+    assert row.cells["idle"].shown == "‼ 0"
     assert row.cells["name"].shown == "‼ Support"
     assert row.level is Level.CRITICAL
     calm = make_row(queue("q", "Calm"), Thresholds())
@@ -273,7 +273,7 @@ def test_build_view_combines_the_media_and_name_filters() -> None:
     voice = build_view(queues, Thresholds(), "o", DEFAULT_SORT, media="voice")
     assert [row.key for row in voice.rows] == ["b", "v"]
     assert voice.rows[0].cells["waiting"].shown == "‼ 16"
-    assert voice.rows[0].cells["available"].shown == "4"
+    assert voice.rows[0].cells["idle"].shown == "4"
     assert build_view(queues, Thresholds(), "", DEFAULT_SORT, media="email").shown == 0
 
 
@@ -309,18 +309,19 @@ def test_detail_lists_waiting_oldest_first_agents_today_and_media() -> None:
     sections = dict(detail_sections(stats, Thresholds()))
     assert detail_title(stats) == "Multi (Care)"
     waiting = sections["Waiting, oldest first"]
+    # Each conversation against its own media type's thresholds (voice 1:00 / 3:00, chat 2:00 / 5:00).
     assert [line.split()[1:] for line in waiting[1:]] == [
-        ["3:20", "voice"],
-        ["1:05", "voice"],
+        ["‼", "3:20", "voice"],
+        ["!", "1:05", "voice"],
         ["0:12", "chat"],
     ]
-    assert any(line.startswith("available") and line.endswith("4") for line in sections["Agents"])
+    assert any(line.startswith("idle") and line.endswith("4") for line in sections["Agents"])
     assert "‼ 17" in sections["Now"][0]
     service = next(line for line in sections["Today"] if line.startswith("service level"))
     assert service.endswith("target 80%")
     media = sections["By media type"]
     assert media[0].split()[:3] == ["media", "Wait", "Longest"]
-    assert media[1].split()[:3] == ["voice", "16", "3:20"]
+    assert media[1].split()[:5] == ["voice", "‼", "16", "‼", "3:20"]
     assert media[2].split()[:3] == ["chat", "1", "0:12"]
 
 

@@ -35,7 +35,7 @@ def test_waiting_levels(waiting: int, expected: Level | None) -> None:
 
 
 def test_waiting_with_nobody_available_is_critical() -> None:
-    assert classify(stats(waiting=1, agents={"idle": 0}), RULE) == {"available": Level.CRITICAL}
+    assert classify(stats(waiting=1, agents={"idle": 0}), RULE) == {"idle": Level.CRITICAL}
     assert classify(stats(waiting=0, agents={"idle": 0}), RULE) == {}
     assert classify(stats(waiting=1, agents={"idle": None}), RULE) == {}
     assert classify(stats(waiting=1, agents={"idle": 0}), Rule(no_agents_critical=False)) == {}
@@ -75,7 +75,7 @@ def test_unknown_values_never_breach() -> None:
 
 def test_worst_of_levels() -> None:
     assert worst({}) is Level.OK
-    assert worst({"waiting": Level.WARN, "available": Level.CRITICAL}) is Level.CRITICAL
+    assert worst({"waiting": Level.WARN, "idle": Level.CRITICAL}) is Level.CRITICAL
     assert worst([Level.WARN, Level.OK]) is Level.WARN
 
 
@@ -154,6 +154,7 @@ def test_config_errors_name_the_key(table: dict[str, Any], message: str) -> None
 
 
 def test_every_rule_field_is_a_config_key() -> None:
-    table: dict[str, Any] = {f.name: (True if f.type == "bool" else 0.5) for f in fields(Rule)}
-    table["waiting_critical"] = table["longest_wait_critical"] = 1
+    keys = [f for f in fields(Rule) if f.name != "by_media"]
+    table: dict[str, Any] = {f.name: (True if f.type == "bool" else 0.5) for f in keys}
+    table["waiting_critical"] = table["longest_wait_critical"] = table["not_responding_critical"] = 1
     assert thresholds_from_config(table).default == Rule(**table)

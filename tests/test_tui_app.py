@@ -310,7 +310,18 @@ async def test_help_lists_keys_thresholds_and_sort(source: FakeSource) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).content)
         assert "longest wait now, largest first" in text
-        assert "longest wait      warn ≥ 1:00   critical ≥ 3:00" in text
+        lines = [line.split() for line in text.splitlines()]
+        assert next(ln for ln in lines if ln[:1] == ["voice"])[:7] == [
+            "voice",
+            "1:00",
+            "/",
+            "3:00",
+            "5",
+            "/",
+            "15",
+        ]
+        assert next(ln for ln in lines if ln[:1] == ["email"])[:4] == ["email", "4:00:00", "/", "8:00:00"]
+        assert "not responding    warn ≥ 1   critical ≥ 3 agents of the queue" in text
         assert "Pause" in text and "ctrl+p" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import Label, Sparkline, Static
 
-from queuewatch.model import Live, MediaStats, QueueStats, Today
+from queuewatch.model import AgentActivity, Live, MediaStats, QueueStats, Today
 from queuewatch.trends import Trends
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen
@@ -36,6 +36,11 @@ def record_notes(app: QueuewatchApp) -> list[tuple[str, str]]:
 
 def status_count(app: QueuewatchApp) -> str:
     return str(app.query_one("#status-count", Label).content)
+
+
+def status_hidden(app: QueuewatchApp) -> str:
+    label = app.query_one("#status-hidden", Label)
+    return str(label.content) if label.display else ""
 
 
 async def refresh(pilot: Any, app: QueuewatchApp) -> None:
@@ -177,8 +182,10 @@ async def test_m_cycles_the_media_filter_combined_with_the_name_filter() -> None
         assert sorted(order(app)) == ["q-both", "q-chat"]
         assert shown(app, "q-both", "waiting") == "1", "chat's figure, not the queue's 17"
         assert shown(app, "q-both", "offered") == "30"
-        assert shown(app, "q-both", "available") == "4", "agents stay the queue's"
+        assert shown(app, "q-both", "idle") == "4", "agents stay the queue's"
         assert shown(app, "q-both", "name") == "Both"
+        # Voice Line is hidden, and Both's voice breach is out of sight under chat.
+        assert status_hidden(app) == "2 breaching hidden"
         await refresh(pilot, app)
         assert shown(app, "q-both", "waiting") == "1", "the filter survives refreshes"
         await pilot.press("slash", *"desk", "enter")
@@ -190,8 +197,9 @@ async def test_m_cycles_the_media_filter_combined_with_the_name_filter() -> None
         await pilot.press("m")
         assert app.media is None
         assert len(order(app)) == 4
-        assert shown(app, "q-both", "waiting") == "‼ 17"
+        assert shown(app, "q-both", "waiting") == "‼ 17 voice", "a mixed figure names the media breaching"
         assert status_count(app) == "4 queues"
+        assert status_hidden(app) == ""
 
 
 # --- alerts and mute -----------------------------------------------------------------------------------
@@ -292,8 +300,8 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
         lines = text.splitlines()
         start = lines.index("Waiting, oldest first")
         assert [line.split()[1:] for line in lines[start + 2 : start + 5]] == [
-            ["4:10", "voice"],
-            ["1:30", "voice"],
+            ["‼", "4:10", "voice"],  # each against its media type's thresholds
+            ["!", "1:30", "voice"],
             ["0:40", "chat"],
         ]
         assert "Agents" in text and "target 80%" in text
@@ -305,7 +313,7 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
         await refresh(pilot, app)
         lines = detail_text(app).splitlines()
         start = lines.index("Waiting, oldest first")
-        assert lines[start + 2].split()[1:] == ["4:15", "voice"]
+        assert lines[start + 2].split()[1:] == ["‼", "4:15", "voice"]
         assert lines[start + 3] == "", "the others have been answered"
         assert list(trend.data or []) == [3.0, 1.0]
         assert trend.display
@@ -323,6 +331,50 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
         assert not isinstance(app.screen, QueueDetailScreen)
         assert table.has_focus and table.cursor_key == "q-support"
         assert shown(app, "q-support", "name").endswith("Support EMEA (muted)")
+
+
+async def test_the_detail_lists_its_agents_one_by_one_only_while_it_is_open() -> None:
+    source = FakeSource([queue("q-support", "Support EMEA", not_responding=2), queue("q-calm", "Calm")])
+    source.set_agents(
+        "q-support",
+        [
+            AgentActivity("u1", "idle", 65.0, "Priya Patel"),
+            AgentActivity("u2", "not_responding", 30.0, "Sam Jones"),
+            AgentActivity("u3", "interacting", 400.0, "Liam Kim"),
+            AgentActivity("u4", "not_responding", 250.0),
+            AgentActivity("u5", "off_queue", 1900.0, "Aoife Murphy"),
+        ],
+    )
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert source.activity_asked == [], "nothing is asked for while no queue is in detail"
+        app.query_one(QueueTable).move_cursor(row=order(app).index("q-support"))
+        await pilot.press("enter")
+        assert isinstance(app.screen, QueueDetailScreen)
+        heading = "Not responding, off queue, idle: who, and for how long"
+        lines = detail_text(app).splitlines()
+        assert lines[lines.index(heading) + 1].strip() == "asked for with the next update"
+        await refresh(pilot, app)
+        lines = detail_text(app).splitlines()
+        start = lines.index(heading)
+        listed = lines[start + 2 : start + 6]
+        assert [line.strip() for line in listed] == [
+            "not responding      4:10  u4",
+            "not responding      0:30  Sam Jones",
+            "off queue          31:40  Aoife Murphy",
+            "idle                1:05  Priya Patel",
+        ], "longest first within each status; interacting agents are not listed"
+        agents = detail_text(app).splitlines()
+        assert ["not", "responding", "!", "2"] in [line.split() for line in agents], (
+            "warn at 1, critical at 3"
+        )
+        asked = len(source.activity_asked)
+        assert source.activity_asked[-1] == ("q-support",)
+        await pilot.press("escape")
+        await refresh(pilot, app)
+        await refresh(pilot, app)
+        assert len(source.activity_asked) <= asked + 1, "no longer asked for once the detail is closed"
 
 
 async def test_the_detail_of_a_queue_that_goes_away_says_so() -> None:

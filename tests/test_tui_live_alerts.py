@@ -110,7 +110,7 @@ async def test_a_bad_day_does_not_mute_a_live_crisis(server: SimulatorServer) ->
         server.stage(OUTAGES, waiting=30, longest_wait_s=720, idle=0, not_responding=0, **BAD_DAY)
         await poll(pilot, app, clock)
         assert alerts(heard) == [
-            f"{NAME} critical: longest wait 12:00 (≥ 3:00); 30 waiting (≥ 15); nobody available"
+            f"{NAME} critical: longest wait 12:00 (≥ 3:00); 30 waiting (≥ 15); no agent idle"
         ]
         assert heard.bells == 1
 

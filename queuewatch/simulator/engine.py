@@ -28,6 +28,14 @@ Routing statuses
     ``oUserRoutingStatuses`` covers the queue's logged-in members (offline members are left out),
     so its counts add up to ``oActiveUsers``; ``OFF_QUEUE`` equals ``oOffQueueUsers`` and the other
     statuses add up to ``oOnQueueUsers``. ``oMemberUsers`` counts every member, offline included.
+    The routing activity query gives the same members one by one, each with the time their
+    routing status began (``routingStatusDate``); the users listing gives their names.
+
+Staging (for tests and demos, through the server's admin endpoints)
+    :meth:`ContactCentre.stage_waiting` puts a conversation in a queue that has waited so long and
+    stays waiting; :meth:`ContactCentre.stage_today` adds answered (in or out of the service level)
+    and abandoned conversations to today's figures; :meth:`ContactCentre.force_status` puts agents
+    in a routing status for a while, as if it had begun some time ago.
 
 Observation replies
     As a real org's do, they carry a group for every media type of every queue, with zero counts
@@ -103,6 +111,21 @@ OBSERVATION_METRICS = frozenset(
         "oWaiting",
     }
 )
+#: Metrics of the routing activity query (``/api/v2/analytics/routing/activity/query``).
+ROUTING_ACTIVITY_METRICS = frozenset(
+    {
+        "oActiveUsers",
+        "oMemberUsers",
+        "oOffQueueUsers",
+        "oOnQueueUsers",
+        "oUserPresences",
+        "oUserRoutingStatuses",
+    }
+)
+_ROUTING_ACTIVITY_DIMENSIONS = ("queueId", "userId", "routingStatus")
+#: Largest page of the users listing.
+MAX_USERS_PAGE = 500
+
 _USER_METRICS = frozenset(
     {
         "oActiveUsers",
@@ -399,6 +422,8 @@ def _credit(series: _Series, t: float, kind: int, value: int, extra: int) -> Non
 class _Agent:
     __slots__ = (
         "conv",
+        "forced_status",
+        "forced_until",
         "id",
         "index",
         "name",
@@ -408,6 +433,7 @@ class _Agent:
         "queue",
         "schedule",
         "status",
+        "status_at",
     )
 
     def __init__(self, queue: _Queue, index: int, schedule: _Schedule, name: str) -> None:
@@ -418,9 +444,12 @@ class _Agent:
         self.schedule = schedule
         self.conv: _Conv | None = None
         self.status = OFF_QUEUE
+        self.status_at = 0.0
         self.presence = OFFLINE
         self.post_status = IDLE
         self.post_until = 0.0
+        self.forced_status = IDLE
+        self.forced_until = 0.0
 
 
 class _Conv:
@@ -934,6 +963,169 @@ class ContactCentre:
                 results.append(result)
         return {"results": results}
 
+    def routing_activity(self, body: Mapping[str, Any], max_predicates: int = 100) -> dict[str, Any]:
+        """``POST /api/v2/analytics/routing/activity/query``: a queue's members one by one.
+
+        Grouped by queue (``groupBy`` must hold ``queueId``); with ``details`` on a metric, each
+        count lists its users (``entityIds``) and the result lists each user (``entities``) with
+        their routing status and when it began. Offline members are left out, as in observations.
+        """
+        if not isinstance(body, Mapping):
+            raise SimulatorValidationError("the request body must be a JSON object")
+        raw_metrics = body.get("metrics")
+        if not isinstance(raw_metrics, list) or not raw_metrics:
+            raise SimulatorValidationError("metrics must be a non-empty list of {metric, details}")
+        metrics: list[tuple[str, bool]] = []
+        for entry in raw_metrics:
+            name = entry.get("metric") if isinstance(entry, Mapping) else None
+            if name not in ROUTING_ACTIVITY_METRICS:
+                valid = ", ".join(sorted(ROUTING_ACTIVITY_METRICS))
+                raise SimulatorValidationError(f"Unknown metric {name!r}; valid metrics: {valid}")
+            metrics.append((str(name), bool(entry.get("details", False))))
+        group_by = body.get("groupBy")
+        if not isinstance(group_by, list) or "queueId" not in group_by:
+            raise SimulatorValidationError("a routing activity query must group by queueId")
+        raw_filter = body.get("filter")
+        clause = (
+            _parse_filter(raw_filter, _ROUTING_ACTIVITY_DIMENSIONS, max_predicates)
+            if raw_filter is not None
+            else None
+        )
+        results: list[dict[str, Any]] = []
+        with self._lock:
+            self._sync()
+            for q in self._select(clause):
+                agents = [
+                    a
+                    for a in q.agents
+                    if a.presence != OFFLINE
+                    and (
+                        clause is None
+                        or clause.matches(
+                            {"queueId": q.id, "userId": a.id, "routingStatus": ROUTING_STATUSES[a.status]}
+                        )
+                    )
+                ]
+                data: list[dict[str, Any]] = []
+                detailed: dict[str, _Agent] = {}
+                for metric, details in metrics:
+                    for qualifier, members in self._activity_groups(metric, agents):
+                        if not members:
+                            continue
+                        value: dict[str, Any] = {"metric": metric, "count": len(members)}
+                        if qualifier is not None:
+                            value["qualifier"] = qualifier
+                        if details:
+                            value["entityIds"] = [a.id for a in members]
+                            detailed.update((a.id, a) for a in members)
+                        data.append(value)
+                result: dict[str, Any] = {"group": {"queueId": q.id}, "data": data}
+                if detailed:
+                    result["entities"] = [self._activity_entity(q, a) for a in detailed.values()]
+                    result["truncated"] = False
+                results.append(result)
+        return {"results": results, "entityIdDimension": "userId"}
+
+    def users(self, ids: Sequence[str], page_size: int = 25, page_number: int = 1) -> dict[str, Any]:
+        """``GET /api/v2/users?id=…``: the named users (unknown ids are left out)."""
+        if page_size < 1 or page_size > MAX_USERS_PAGE:
+            raise SimulatorValidationError(f"pageSize must be from 1 to {MAX_USERS_PAGE}")
+        with self._lock:
+            by_id = {a.id: a for q in self._queues for a in q.agents}
+            wanted = [by_id[i] for i in dict.fromkeys(ids) if i in by_id] if ids else list(by_id.values())
+        total = len(wanted)
+        page = wanted[(page_number - 1) * page_size : page_number * page_size]
+        return {
+            "entities": [
+                {"id": a.id, "name": a.name, "state": "active", "selfUri": f"/api/v2/users/{a.id}"}
+                for a in page
+            ],
+            "pageSize": page_size,
+            "pageNumber": page_number,
+            "total": total,
+            "pageCount": math.ceil(total / page_size),
+        }
+
+    # ----------------------------------------------------------------- staging
+
+    def _queue_for_staging(self, queue_id: str) -> _Queue:
+        queue = self._by_id.get(queue_id)
+        if queue is None or queue.deleted:
+            raise KeyError(queue_id)
+        return queue
+
+    def _media_of(self, queue: _Queue, media: str) -> int:
+        index = MEDIA_TYPES.index(media) if media in MEDIA_TYPES else -1
+        if index not in queue.media:
+            handled = ", ".join(MEDIA_TYPES[m] for m in queue.media)
+            raise SimulatorValidationError(f"queue {queue.spec.name!r} handles {handled}, not {media!r}")
+        return index
+
+    def stage_waiting(self, queue_id: str, media: str, waited_s: float) -> str:
+        """A conversation of ``media`` that has waited ``waited_s`` seconds and stays waiting (no
+        agent takes it, nobody abandons). Returns its id. KeyError: no such queue."""
+        with self._lock:
+            self._sync()
+            queue = self._queue_for_staging(queue_id)
+            index = self._media_of(queue, media)
+            conv = _Conv(queue, index, self._now - max(0.0, waited_s), self._rng.getrandbits(128))
+            waiting = queue.waiting[index]
+            ordered = sorted([*waiting, conv], key=lambda c: c.arrive)
+            queue.waiting[index] = dict.fromkeys(ordered)
+            return conv.id
+
+    def stage_today(
+        self, queue_id: str, media: str, *, answered: int = 0, answered_late: int = 0, abandoned: int = 0
+    ) -> None:
+        """Add to today's figures of one queue and media type: conversations offered and answered
+        within the service level (``answered``), answered after it (``answered_late``), abandoned."""
+        with self._lock:
+            self._sync()
+            queue = self._queue_for_staging(queue_id)
+            index = self._media_of(queue, media)
+            load = queue.spec.media[media]
+            series = queue.series[index]
+            # A minute already over, so that a query up to now counts it (buckets count whole).
+            t = self._now - 30.0
+            on_time, late = round(load.sl_seconds * 500), round(load.sl_seconds * 1000 + 1000)
+            for _ in range(answered):
+                _credit(series, t, _K_ARRIVE, 0, 0)
+                _credit(series, t, _K_ANSWER, on_time, 0)
+            for _ in range(answered_late):
+                _credit(series, t, _K_ARRIVE, 0, 0)
+                _credit(series, t, _K_ANSWER, late, 1)
+            for _ in range(abandoned):
+                _credit(series, t, _K_ARRIVE, 0, 0)
+                _credit(series, t, _K_ABANDON, 30_000, 0)
+
+    def force_status(
+        self, queue_id: str, status: str, count: int, for_s: float = 300.0, since_s: float = 0.0
+    ) -> list[dict[str, str]]:
+        """Put ``count`` logged-in agents of a queue who are not in a conversation (idle ones first)
+        in routing status ``status`` (``NOT_RESPONDING``, ``OFF_QUEUE`` …) for ``for_s`` seconds, as
+        if it had begun ``since_s`` seconds ago; no conversation is routed to them meanwhile.
+        Returns the agents chosen (id, name, status)."""
+        if status not in ROUTING_STATUSES or status == "INTERACTING":
+            valid = ", ".join(s for s in ROUTING_STATUSES if s != "INTERACTING")
+            raise SimulatorValidationError(f"status must be one of {valid}, not {status!r}")
+        with self._lock:
+            self._sync()
+            queue = self._queue_for_staging(queue_id)
+            now = self._now
+            free = [a for a in queue.agents if a.conv is None and a.presence != OFFLINE]
+            free.sort(key=lambda a: (a.status != IDLE, a.index))
+            chosen = free[: max(0, count)]
+            until: dict[int, float] = {}
+            for agent in chosen:
+                agent.forced_status, agent.forced_until = ROUTING_STATUSES.index(status), now + for_s
+                self._settle(agent, now)
+                agent.status_at = now - max(0.0, since_s)
+                self._push(agent.forced_until, _K_SETTLE, agent)
+                until[agent.index] = agent.forced_until
+            queue.free = [(max(at, until.get(i, at)), i) for at, i in queue.free]
+            heapq.heapify(queue.free)
+            return [{"id": a.id, "name": a.name, "status": ROUTING_STATUSES[a.status]} for a in chosen]
+
     # ----------------------------------------------------------------- reply builders
 
     def _select(self, clause: _Clause | None, by_division: bool = False) -> list[_Queue]:
@@ -1011,6 +1203,37 @@ class ContactCentre:
                 }[metric]
                 data.append({"metric": metric, "stats": {"count": count}})
         return data
+
+    @staticmethod
+    def _activity_groups(metric: str, agents: Sequence[_Agent]) -> list[tuple[str | None, list[_Agent]]]:
+        """One metric of the routing activity query: (qualifier, the agents it counts) pairs."""
+        if metric == "oUserRoutingStatuses":
+            return [(name, [a for a in agents if a.status == i]) for i, name in enumerate(ROUTING_STATUSES)]
+        if metric == "oOnQueueUsers":
+            return [
+                (name, [a for a in agents if a.status == i])
+                for i, name in enumerate(ROUTING_STATUSES)
+                if i != OFF_QUEUE
+            ]
+        if metric == "oUserPresences":
+            return [
+                (PRESENCE_IDS[p], [a for a in agents if a.presence == p])
+                for p in range(len(SYSTEM_PRESENCES))
+            ]
+        if metric == "oOffQueueUsers":
+            return [(None, [a for a in agents if a.status == OFF_QUEUE])]
+        return [(None, list(agents))]  # oActiveUsers, oMemberUsers (offline members are left out)
+
+    def _activity_entity(self, q: _Queue, agent: _Agent) -> dict[str, Any]:
+        return {
+            "userId": agent.id,
+            "queueId": q.id,
+            "routingStatus": ROUTING_STATUSES[agent.status],
+            "routingStatusDate": iso_ms(agent.status_at),
+            "systemPresence": SYSTEM_PRESENCES[agent.presence],
+            "organizationPresenceId": PRESENCE_IDS[agent.presence],
+            "activityDate": iso_ms(self._now),
+        }
 
     def _conversation_metric(
         self, q: _Queue, media: int, metric: str, detail: bool, limit: int, truncation: str
@@ -1254,6 +1477,9 @@ class ContactCentre:
         """Bring the agent's routing status and presence in line with time ``t``."""
         if agent.conv is not None:
             status, presence = INTERACTING, ON_QUEUE
+        elif t < agent.forced_until:
+            status = agent.forced_status
+            presence = BREAK if status == OFF_QUEUE else ON_QUEUE
         else:
             schedule = agent.schedule
             start, _ = self._days.bounds(t)
@@ -1271,6 +1497,8 @@ class ContactCentre:
             q.status_counts[status] += 1
         q.presence_counts[agent.presence] -= 1
         q.presence_counts[presence] += 1
+        if status != agent.status:
+            agent.status_at = t
         agent.status, agent.presence = status, presence
 
     def _next_boundary(self, agent: _Agent, t: float) -> float:
@@ -1334,6 +1562,13 @@ class ContactCentre:
         for q in self._queues:
             for agent in q.agents:
                 self._on_boundary(t, agent)
+                # The replay before the cut-off did not move agents: date their status from the
+                # start of the schedule segment they are in.
+                start, _ = self._days.bounds(t)
+                starts = agent.schedule.starts
+                segment = start + starts[max(0, bisect_right(starts, t - start) - 1)]
+                if agent.conv is None:
+                    agent.status_at = min(t, segment)
 
 
 def _name_matcher(pattern: str | None) -> Callable[[str], bool]:

@@ -9,6 +9,8 @@ Endpoints
     ``GET  /api/v2/routing/queues``                          routing:queue:view
     ``POST /api/v2/analytics/queues/observations/query``     analytics:queueObservation:view
     ``POST /api/v2/analytics/conversations/aggregates/query`` analytics:conversationAggregate:view
+    ``POST /api/v2/analytics/routing/activity/query``      analytics:queueObservation:view
+    ``GET  /api/v2/users``                                   (no permission; ``id=`` picks users)
 
 Each ``/api`` request goes through: bearer-token check (401), faults (drop, hang, latency, 5xx,
 malformed body, forced 429), the per-token rate limit (429 with ``Retry-After``), the permission
@@ -35,6 +37,14 @@ Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
     ``POST /admin/queues/<id>/stage``   set some of the queue's figures by hand, on this server
                                         (``{"waiting": 30, "longest_wait_s": 720, "idle": 0}``; see
                                         :mod:`~queuewatch.simulator.staging`); ``{}`` hands them back
+    The next three change the model itself (so every query sees them, the routing activity
+    query's agents one by one included), and ``/admin/reset`` does not undo them:
+    ``POST /admin/queues/<id>/waiting`` ``{"media": "email", "waited_s": 5400}``: a conversation
+                                        that has waited that long, and stays waiting
+    ``POST /admin/queues/<id>/today``   ``{"media": "message", "answered": 1, "answered_late": 11,
+                                        "abandoned": 0}``: added to today's figures
+    ``POST /admin/queues/<id>/agents``  ``{"status": "NOT_RESPONDING", "count": 2, "for_s": 600,
+                                        "since_s": 130}``: agents put in that routing status
     ``GET  /admin/stats``               request counts (see :meth:`SimulatorServer.stats`)
 """
 
@@ -71,13 +81,17 @@ from queuewatch.simulator.staging import Stage, stage_aggregates, stage_observat
 QUEUES_PATH = "/api/v2/routing/queues"
 OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
 AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
+ROUTING_ACTIVITY_PATH = "/api/v2/analytics/routing/activity/query"
+USERS_PATH = "/api/v2/users"
 LOGIN_PATH = "/oauth/token"
 
-#: Permission each API endpoint needs.
+#: Permission each API endpoint needs ("": none, any token will do).
 PERMISSIONS = {
     ("GET", QUEUES_PATH): "routing:queue:view",
     ("POST", OBSERVATIONS_PATH): "analytics:queueObservation:view",
     ("POST", AGGREGATES_PATH): "analytics:conversationAggregate:view",
+    ("POST", ROUTING_ACTIVITY_PATH): "analytics:queueObservation:view",
+    ("GET", USERS_PATH): "",
 }
 
 #: Bodies a hostile ``/oauth/token`` answers 200 with (fault ``token_reply``), and their content type.
@@ -528,7 +542,14 @@ class SimulatorServer:
                 messageParams={"perms": perms},
             )
         try:
-            if path == QUEUES_PATH:
+            if path == USERS_PATH:
+                params = parse_qs(query)
+                data = self.centre.users(
+                    _multi_param(params, "id"),
+                    page_size=_int_param(params, "pageSize", 25),
+                    page_number=_int_param(params, "pageNumber", 1),
+                )
+            elif path == QUEUES_PATH:
                 params = parse_qs(query)
                 data = self.centre.list_queues(
                     page_number=_int_param(params, "pageNumber", 1),
@@ -551,6 +572,8 @@ class SimulatorServer:
                         detail_limit=self.detail_limit,
                         truncation=self.truncation,
                     )
+                elif path == ROUTING_ACTIVITY_PATH:
+                    data = self.centre.routing_activity(request, max_predicates=self.max_predicates)
                 else:
                     data = self.centre.aggregates(request, max_predicates=self.max_predicates)
                 with self._lock:
@@ -722,7 +745,41 @@ class SimulatorServer:
             except ValueError as exc:
                 return _Reply(400, _json_bytes({"message": str(exc)}))
             return _Reply(200, _json_bytes({"staged": parts[3], **payload}))
+        if len(parts) == 5 and parts[2] == "queues" and parts[4] in ("waiting", "today", "agents"):
+            return self._stage_in_model(parts[3], parts[4], payload)
         return _Reply(404, _json_bytes({"message": f"no admin endpoint {method} {path}"}))
+
+    def _stage_in_model(self, queue_id: str, what: str, payload: Mapping[str, Any]) -> _Reply:
+        """The admin endpoints that stage in the model (see the module docstring)."""
+
+        def number(key: str, default: float | None = None) -> float:
+            value = payload.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise SimulatorValidationError(f"{key} must be a number >= 0")
+            return float(value)
+
+        try:
+            if what == "waiting":
+                conversation = self.centre.stage_waiting(
+                    queue_id, str(payload.get("media", "voice")), number("waited_s")
+                )
+                return _Reply(200, _json_bytes({"conversationId": conversation}))
+            if what == "today":
+                counts = {key: int(number(key, 0)) for key in ("answered", "answered_late", "abandoned")}
+                self.centre.stage_today(queue_id, str(payload.get("media", "voice")), **counts)
+                return _Reply(200, _json_bytes(counts))
+            agents = self.centre.force_status(
+                queue_id,
+                str(payload.get("status", "NOT_RESPONDING")),
+                int(number("count", 1)),
+                for_s=number("for_s", 300.0),
+                since_s=number("since_s", 0.0),
+            )
+            return _Reply(200, _json_bytes({"agents": agents}))
+        except KeyError:
+            return _Reply(404, _json_bytes({"message": f"no queue {queue_id}"}))
+        except SimulatorValidationError as error:
+            return _Reply(400, _json_bytes({"message": error.message}))
 
     # ----------------------------------------------------------------- plumbing
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from textual import work
@@ -40,7 +41,7 @@ from queuewatch.columns import choose_columns
 from queuewatch.cpuwatch import CpuWatch
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
-from queuewatch.poller import Poller, PollerEvent, PollerSettings
+from queuewatch.poller import Connected, Poller, PollerEvent, PollerSettings
 from queuewatch.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
 from queuewatch.redact import unexpected
 from queuewatch.source import QueueSource
@@ -106,10 +107,11 @@ class QueuewatchApp(App[None]):
 
     ``connect`` builds the source and runs in the poller's thread, never on the UI thread.
     ``clock`` and ``wall_clock`` are the poller's too (tests freeze them); ``tz`` is the zone times
-    are shown in (None: this machine's). ``on_event`` sees every poller event, in the poller's
-    thread (for logging). ``theme`` is a Textual theme name. ``export_dir`` is where ``e`` and
-    ``E`` write (default: the current directory); ``bell`` rings the terminal bell on alerts.
-    ``on_crash(error, where)`` records an unexpected error and returns the line to exit with.
+    are shown in (None: the source's, whose midnight starts "today", once connected).
+    ``on_event`` sees every poller event, in the poller's thread (for logging). ``theme`` is a
+    Textual theme name. ``export_dir`` is where ``e`` and ``E`` write (default: the current
+    directory); ``bell`` rings the terminal bell on alerts. ``on_crash(error, where)`` records an
+    unexpected error and returns the line to exit with.
     """
 
     CSS_PATH = stylesheet_path()
@@ -188,6 +190,9 @@ class QueuewatchApp(App[None]):
         self._clock = clock
         self._wall_clock = wall_clock
         self._tz = tz
+        self._tz_from_source = tz is None
+        self.today_zone: str | None = None
+        """The zone whose midnight starts "today", as the source said when it connected."""
         self._status = PollStatus(label=label, interval=poller_settings.interval)
         self._view = View(rows=(), queues=(), total=0)
         self._stale_said = False
@@ -293,8 +298,26 @@ class QueuewatchApp(App[None]):
             self._driver.write(desktop_notification(message, tmux=self._in_tmux))
 
     def on_poller_reported(self, message: PollerReported) -> None:
-        self._status = self._status.after(message.event, self._clock())
+        event = message.event
+        if isinstance(event, Connected) and event.timezone:
+            self._use_zone(event.timezone)
+        self._status = self._status.after(event, self._clock())
         self._show_status()
+
+    def _use_zone(self, name: str) -> None:
+        """The source's "today" zone: said in the totals, and the zone the clocks are shown in."""
+        self.today_zone = name
+        if self._tz_from_source:
+            try:
+                self._tz = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                self._tz = None
+        self._show_queues()
+
+    @property
+    def today_since(self) -> str:
+        """``today since 00:00 Europe/London`` (empty until the source has said its zone)."""
+        return f"today since 00:00 {self.today_zone}" if self.today_zone else ""
 
     # --- drawing -------------------------------------------------------------------------------------
 
@@ -311,14 +334,22 @@ class QueuewatchApp(App[None]):
             trends=self.trends.waiting if any(c.key == "trend" for c in self.columns) else None,
         )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
-        self.query_one(TotalsBar).show(self._view.queues)
+        self.query_one(TotalsBar).show(self._view, self.today_since)
         self._show_status()
 
     def _show_status(self) -> None:
         if not self.is_running:
             return  # shutting down: the 1 s timer can still fire while the widgets are being removed
         now = self._clock()
-        parts = describe(self._status, now, self._view.shown, self._view.total, self._tz, self._view.media)
+        parts = describe(
+            self._status,
+            now,
+            self._view.shown,
+            self._view.total,
+            self._tz,
+            self._view.media,
+            hidden_breaching=self._view.hidden_breaching,
+        )
         self.query_one(StatusBar).show(parts)
         self._show_stale(now)
 
@@ -485,9 +516,11 @@ class QueuewatchApp(App[None]):
             self.open_detail(str(event.row_key.value))
 
     def open_detail(self, queue_id: str) -> None:
-        """Show the detail screen of one queue (Enter on its row)."""
+        """Show the detail screen of one queue (Enter on its row); while it is open, every poll
+        also fetches that queue's agents one by one (one request more per poll)."""
         screen = QueueDetailScreen(queue_id)
-        self.push_screen(screen)
+        self.poller.watch_agents([queue_id])
+        self.push_screen(screen, callback=lambda _: self.poller.watch_agents([]))
         self._show_detail(screen)
 
     def _show_detail(self, screen: QueueDetailScreen | None = None) -> None:
@@ -498,7 +531,8 @@ class QueuewatchApp(App[None]):
         queues = self.snapshot.queues if self.snapshot is not None else ()
         stats = next((q for q in queues if q.id == screen.queue_id), None)
         waiting, longest = self.trends.waiting(screen.queue_id), self.trends.longest_wait(screen.queue_id)
-        screen.show(stats, self.thresholds, waiting, longest)
+        agents = self.snapshot.agent_activity.get(screen.queue_id) if self.snapshot is not None else None
+        screen.show(stats, self.thresholds, waiting, longest, agents=agents, today_since=self.today_since)
 
     def action_help(self) -> None:
         keys: list[tuple[str, str]] = []

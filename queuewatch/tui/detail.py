@@ -1,24 +1,37 @@
 """What the queue detail screen says: one queue's figures as plain lines of text.
 
 Pure: no widgets. ``detail_sections(stats, thresholds)`` gives (title, lines) sections: the
-conversations waiting, oldest first; the agents by routing status; today's figures with the service
-level target; and the same figures per media type. Breaching figures carry the table's marks.
+conversations waiting, oldest first; the agents by routing status, and (when they were fetched)
+the agents in Not Responding, Off Queue and Idle one by one with how long; today's figures with
+the service level target; and the same figures per media type, each judged by its own thresholds.
+Breaching figures carry the table's marks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
-from queuewatch.model import QueueStats
-from queuewatch.present import make_row
-from queuewatch.thresholds import Thresholds
+from queuewatch.model import AgentActivity, QueueStats
+from queuewatch.present import MARKS, make_row
+from queuewatch.thresholds import Level, Rule, Thresholds, judge, wait_level
 
 Section = tuple[str, list[str]]
 
 #: At most this many waiting conversations are listed; the rest are counted.
 MAX_WAITING_LISTED = 50
+#: At most this many agents are listed; the rest are counted.
+MAX_AGENTS_LISTED = 50
+#: The routing statuses whose agents are listed one by one, in this order, and their words.
+AGENT_STATUSES_LISTED = {"not_responding": "not responding", "off_queue": "off queue", "idle": "idle"}
 
 
-def _waiting_lines(stats: QueueStats) -> list[str]:
+def _marked(text: str, level: Level) -> str:
+    mark = MARKS[level]
+    return f"{mark} {text}" if mark else text
+
+
+def _waiting_lines(stats: QueueStats, rule: Rule) -> list[str]:
     if not stats.waiting_detail:
         if stats.waiting is None:
             return ["unknown"]
@@ -26,9 +39,10 @@ def _waiting_lines(stats: QueueStats) -> list[str]:
             return [f"{stats.waiting} waiting (no detail)"]
         return ["nobody waiting"]
     oldest_first = sorted(stats.waiting_detail, key=lambda w: -w[2])
-    lines = [f"{'#':>3}  {'waited':>8}  media"]
+    lines = [f"{'#':>3}  {'waited':>10}  media"]
     for n, (_, media, seconds) in enumerate(oldest_first[:MAX_WAITING_LISTED], start=1):
-        lines.append(f"{n:>3}  {fmt_duration(seconds):>8}  {media}")
+        waited = _marked(fmt_duration(seconds), wait_level(seconds, rule.for_media(media)))
+        lines.append(f"{n:>3}  {waited:>10}  {media}")
     if len(oldest_first) > MAX_WAITING_LISTED:
         lines.append(f"     … and {len(oldest_first) - MAX_WAITING_LISTED} more")
     unlisted = (stats.waiting or 0) - len(oldest_first)
@@ -37,13 +51,13 @@ def _waiting_lines(stats: QueueStats) -> list[str]:
     return lines
 
 
-def _agent_lines(stats: QueueStats, available: str) -> list[str]:
+def _agent_lines(stats: QueueStats, idle: str, not_responding: str) -> list[str]:
     agents = stats.agents
     pairs = [
-        ("available", available),
+        ("idle", idle),
         ("interacting", fmt_count(agents.interacting)),
         ("communicating", fmt_count(agents.communicating)),
-        ("not responding", fmt_count(agents.not_responding)),
+        ("not responding", not_responding),
         ("off queue", fmt_count(agents.off_queue)),
         ("on queue", fmt_count(agents.on_queue)),
         ("members", fmt_count(stats.members)),
@@ -51,10 +65,30 @@ def _agent_lines(stats: QueueStats, available: str) -> list[str]:
     return [f"{label:<16}{value:>8}" for label, value in pairs]
 
 
-def _target(stats: QueueStats, thresholds: Thresholds) -> str:
+def _agents_one_by_one(agents: Sequence[AgentActivity] | None) -> list[str]:
+    if agents is None:
+        return ["asked for with the next update"]
+    listed = [a for status in AGENT_STATUSES_LISTED for a in agents if a.status == status]
+    if not listed:
+        return ["nobody in these statuses"]
+    listed.sort(key=lambda a: (list(AGENT_STATUSES_LISTED).index(a.status), -(a.seconds or 0.0)))
+    lines = [f"{'status':<16}{'for':>8}  agent"]
+    for agent in listed[:MAX_AGENTS_LISTED]:
+        who = agent.name or agent.user_id
+        since = fmt_duration(agent.seconds)
+        lines.append(f"{AGENT_STATUSES_LISTED[agent.status]:<16}{since:>8}  {who}")
+    if len(listed) > MAX_AGENTS_LISTED:
+        lines.append(f"… and {len(listed) - MAX_AGENTS_LISTED} more")
+    return lines
+
+
+def _target(stats: QueueStats, rule: Rule) -> str:
     if stats.today.sl_target is not None:
         return f"target {stats.today.sl_target:.0%}"
-    return f"target {thresholds.for_queue(stats.name).service_level_target:.0%} (default)"
+    with_levels = [m for m, figures in stats.by_media.items() if figures.today.service_level is not None]
+    if len(with_levels) > 1:
+        return "each media type against its own target, below"
+    return f"target {rule.service_level_target:.0%} (default)"
 
 
 def _today_lines(stats: QueueStats, thresholds: Thresholds) -> list[str]:
@@ -69,30 +103,41 @@ def _today_lines(stats: QueueStats, thresholds: Thresholds) -> list[str]:
         ("AHT", cells["aht_s"].shown),
     ]
     lines = [f"{label:<16}{value:>8}" for label, value in pairs]
-    lines[4] += f"   {_target(stats, thresholds)}"
+    lines[4] += f"   {_target(stats, thresholds.for_queue(stats.name))}"
     return lines
 
 
 _MEDIA_HEADER = (
-    f"{'media':<9}{'Wait':>6}{'Longest':>9}{'Intr':>6}{'Offer':>7}{'Ans':>6}{'Abn':>6}"
-    f"{'Ab%':>7}{'SL%':>6}{'target':>8}{'ASA':>7}{'AHT':>7}"
+    f"{'media':<9}{'Wait':>6}{'Longest':>11}{'Intr':>6}{'Offer':>7}{'Ans':>6}{'Abn':>6}"
+    f"{'Ab%':>8}{'SL%':>6}{'target':>8}{'ASA':>9}{'AHT':>9}"
 )
 
 
-def _media_lines(stats: QueueStats) -> list[str]:
+def _media_lines(stats: QueueStats, rule: Rule) -> list[str]:
     if not stats.by_media:
         return ["no figures per media type"]
     lines = [_MEDIA_HEADER]
     for media, figures in stats.by_media.items():
         live, today = figures.live, figures.today
+        levels = {
+            key: breach.level
+            for key, breach in judge(
+                QueueStats(id=stats.id, name=stats.name, by_media={media: figures}), rule
+            ).items()
+        }
         target = f"{today.sl_target:.0%}" if today.sl_target is not None else "–"
         longest = fmt_wait(live.longest_wait_s, live.longest_wait_exact)
+
+        def shown(key: str, text: str, levels: dict[str, Level] = levels) -> str:
+            return _marked(text, levels.get(key, Level.OK))
+
         lines.append(
-            f"{media:<9}{fmt_count(live.waiting):>6}{longest:>9}"
+            f"{media:<9}{shown('waiting', fmt_count(live.waiting)):>6}"
+            f"{shown('longest_wait_s', longest):>11}"
             f"{fmt_count(live.interacting):>6}{fmt_count(today.offered):>7}{fmt_count(today.answered):>6}"
-            f"{fmt_count(today.abandoned):>6}{fmt_percent(today.abandon_rate, 1):>7}"
-            f"{fmt_percent(today.service_level):>6}{target:>8}"
-            f"{fmt_duration(today.asa_s):>7}{fmt_duration(today.aht_s):>7}"
+            f"{fmt_count(today.abandoned):>6}{shown('abandon_rate', fmt_percent(today.abandon_rate, 1)):>8}"
+            f"{shown('service_level', fmt_percent(today.service_level)):>6}{target:>8}"
+            f"{fmt_duration(today.asa_s):>9}{fmt_duration(today.aht_s):>9}"
         )
     return lines
 
@@ -102,8 +147,18 @@ def detail_title(stats: QueueStats) -> str:
     return f"{stats.name} ({stats.division})" if stats.division else stats.name
 
 
-def detail_sections(stats: QueueStats, thresholds: Thresholds) -> list[Section]:
-    """The detail screen's sections for one queue: (title, lines), plain text."""
+def detail_sections(
+    stats: QueueStats,
+    thresholds: Thresholds,
+    agents: Sequence[AgentActivity] | None = None,
+    today_since: str = "",
+) -> list[Section]:
+    """The detail screen's sections for one queue: (title, lines), plain text.
+
+    ``agents`` are the queue's agents one by one (None: not fetched yet); ``today_since`` says
+    when today began (``today since 00:00 Europe/London``).
+    """
+    rule = thresholds.for_queue(stats.name)
     cells = make_row(stats, thresholds).cells
     now = [
         f"{'waiting':<16}{cells['waiting'].shown:>8}",
@@ -113,8 +168,9 @@ def detail_sections(stats: QueueStats, thresholds: Thresholds) -> list[Section]:
     ]
     return [
         ("Now", now),
-        ("Waiting, oldest first", _waiting_lines(stats)),
-        ("Agents", _agent_lines(stats, cells["available"].shown)),
-        ("Today", _today_lines(stats, thresholds)),
-        ("By media type", _media_lines(stats)),
+        ("Waiting, oldest first", _waiting_lines(stats, rule)),
+        ("Agents", _agent_lines(stats, cells["idle"].shown, cells["not_responding"].shown)),
+        ("Not responding, off queue, idle: who, and for how long", _agents_one_by_one(agents)),
+        (f"Today ({today_since})" if today_since else "Today", _today_lines(stats, thresholds)),
+        ("By media type", _media_lines(stats, rule)),
     ]

@@ -15,26 +15,30 @@ from textual.widgets import Footer, Label, Sparkline, Static
 
 from queuewatch.columns import COLUMNS
 from queuewatch.formatting import fmt_duration
-from queuewatch.model import QueueStats
+from queuewatch.model import MEDIA_TYPES, AgentActivity, QueueStats
 from queuewatch.present import MARKS, Sort
 from queuewatch.thresholds import Level, Override, Rule, Thresholds
 from queuewatch.tui.detail import detail_sections, detail_title
 
 
 def _rule_lines(rule: Rule) -> list[str]:
-    no_agents = "critical" if rule.no_agents_critical else "not flagged"
-    return [
-        f"longest wait      warn ≥ {fmt_duration(rule.longest_wait_warn)}"
-        f"   critical ≥ {fmt_duration(rule.longest_wait_critical)}",
-        f"waiting           warn ≥ {rule.waiting_warn:g}   critical ≥ {rule.waiting_critical:g}",
-        f"abandon rate      warn ≥ {rule.abandon_rate_warn:.0%}"
-        f"   critical ≥ {rule.abandon_rate_critical:.0%}",
-        f"service level     warn below the queue's target (else {rule.service_level_target:.0%}),"
+    """The thresholds per media type (each judged by its own), then the queue's own."""
+    lines = [f"{'':<10}{'longest wait':>21}{'waiting':>12}{'abandon':>12}  waiting, no agent idle"]
+    for media in MEDIA_TYPES:
+        r = rule.for_media(media)
+        longest = f"{fmt_duration(r.longest_wait_warn)} / {fmt_duration(r.longest_wait_critical)}"
+        waiting = f"{r.waiting_warn:g} / {r.waiting_critical:g}"
+        abandon = f"{r.abandon_rate_warn:.0%} / {r.abandon_rate_critical:.0%}"
+        no_agents = "critical" if r.no_agents_critical else "not flagged"
+        lines.append(f"{media:<10}{longest:>21}{waiting:>12}{abandon:>12}  {no_agents}")
+    lines += [
+        "(warn / critical; a queue's level is the worst of its media types', each against its own)",
+        f"service level     warn below the media type's target (else {rule.service_level_target:.0%}),"
         f" critical {rule.service_level_margin:.0%} points below it",
-        f"nobody available  while conversations wait: {no_agents}",
-        f"not responding    warn ≥ {rule.not_responding_warn:g} agents"
-        f"   critical ≥ {rule.not_responding_critical:g}",
+        f"not responding    warn ≥ {rule.not_responding_warn:g}   critical ≥ {rule.not_responding_critical:g}"
+        " agents of the queue",
     ]
+    return lines
 
 
 def _setting(key: str, value: float | bool) -> str:
@@ -51,7 +55,8 @@ def _override_lines(overrides: Iterable[Override]) -> list[str]:
     lines = []
     for override in overrides:
         values = ", ".join(_setting(key, value) for key, value in override.values.items())
-        lines.append(f"{override.pattern!r:<17} {values or '(no changes)'}")
+        media = f" ({', '.join(override.media)})" if override.media else ""
+        lines.append(f"{override.pattern!r:<17} {values or '(no changes)'}{media}")
     return lines
 
 
@@ -87,13 +92,17 @@ def help_sections(
             "Media",
             [
                 "m: all → voice → chat → email → message → callback → all, with the name filter;",
-                "only queues handling that media type, with its figures (agents stay the queue's)",
+                "only queues handling that media type, with its figures (agents stay the queue's).",
+                "Each media type is judged by its own thresholds. Under all media, Longest shows (and",
+                "sorts by) the wait furthest towards its own media type's critical threshold, and a",
+                "figure mixing media types names the one that breaches: ‼ 56 msg (msg message,",
+                "cb callback). The status bar counts the queues in breach that the filters hide.",
             ],
         ),
         (
             "Alerts",
             [
-                "a queue whose live figures (waiting, longest wait, nobody available, not responding)",
+                "a queue whose live figures (waiting, longest wait, no agent idle, not responding)",
                 "become critical raises a notification (and the bell, with --bell); so, separately,",
                 "do today's (abandon rate, service level); each alerts again only after two snapshots",
                 "back to OK; x mutes the queue under the cursor. Data going stale alerts too.",
@@ -156,7 +165,12 @@ class QueueDetailScreen(Screen[None]):
     def __init__(self, queue_id: str) -> None:
         super().__init__()
         self.queue_id = queue_id
-        self._latest: tuple[QueueStats | None, Thresholds, list[float], list[float]] | None = None
+        self._latest: (
+            tuple[
+                QueueStats | None, Thresholds, list[float], list[float], Sequence[AgentActivity] | None, str
+            ]
+            | None
+        ) = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
@@ -176,19 +190,23 @@ class QueueDetailScreen(Screen[None]):
         thresholds: Thresholds,
         waiting: Sequence[float],
         longest: Sequence[float],
+        *,
+        agents: Sequence[AgentActivity] | None = None,
+        today_since: str = "",
     ) -> None:
-        """Show the queue's latest figures (None: it is no longer listed) and its trend.
+        """Show the queue's latest figures (None: it is no longer listed), its trend, and its
+        agents one by one (None: not fetched yet).
 
         Called before the screen is mounted, it keeps them until it is.
         """
-        self._latest = (stats, thresholds, list(waiting), list(longest))
+        self._latest = (stats, thresholds, list(waiting), list(longest), agents, today_since)
         if self.is_mounted:
             self._draw()
 
     def _draw(self) -> None:
         if self._latest is None:
             return
-        stats, thresholds, waiting, longest = self._latest
+        stats, thresholds, waiting, longest, agents, today_since = self._latest
         body = self.query_one("#detail-body")
         text = self.query_one("#detail-text", Static)
         if stats is None:
@@ -197,7 +215,7 @@ class QueueDetailScreen(Screen[None]):
         else:
             body.border_title = Content(detail_title(stats))  # literal, never markup
             body.border_subtitle = "Esc back"
-            text.update(_as_content(detail_sections(stats, thresholds)))
+            text.update(_as_content(detail_sections(stats, thresholds, agents, today_since)))
         self.query_one("#detail-waiting-label", Label).update(
             Content(_trend_label("Waiting", waiting, "count"))
         )

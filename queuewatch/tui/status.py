@@ -154,6 +154,8 @@ class StatusParts:
     count: str
     problem: str = ""
     problem_fatal: bool = False
+    hidden: str = ""
+    """``3 breaching hidden``: queues in breach that the filters keep out of sight."""
 
 
 def _seconds_until(at: float, now: float) -> int:
@@ -232,6 +234,10 @@ def _problem(status: PollStatus, now: float) -> str:
     return ""
 
 
+def _hidden(count: int) -> str:
+    return f"{count} breaching hidden" if count > 0 else ""
+
+
 def describe(
     status: PollStatus,
     now: float,
@@ -239,9 +245,12 @@ def describe(
     total: int,
     tz: tzinfo | None = None,
     media: str | None = None,
+    *,
+    hidden_breaching: int = 0,
 ) -> StatusParts:
     """The status bar's parts at ``now``; ``shown`` of ``total`` queues pass the filters (the name
-    filter and, if any, the ``media`` type)."""
+    filter and, if any, the ``media`` type), which hide ``hidden_breaching`` queues in breach.
+    Clock times are shown in ``tz`` (None: this machine's zone)."""
     return StatusParts(
         label=status.label,
         updated=_updated(status, now, tz),
@@ -251,4 +260,5 @@ def describe(
         count=_count(shown, total, media) if status.updated_at is not None else "",
         problem=_problem(status, now),
         problem_fatal=status.failure is not None and status.failure.fatal,
+        hidden=_hidden(hidden_breaching) if status.updated_at is not None else "",
     )

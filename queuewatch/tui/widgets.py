@@ -26,14 +26,16 @@ from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import ColumnKey
 
 from queuewatch.columns import COLUMNS, Column
-from queuewatch.model import QueueStats
-from queuewatch.present import Cell, Row, Sort, fit_middle, header, totals
+from queuewatch.present import Cell, Row, Sort, View, fit_middle, header, totals
 from queuewatch.thresholds import Level
 from queuewatch.tui.status import StatusParts
 
 #: Narrowest and widest the queue name column gets; names longer than it end in an ellipsis.
 NAME_MIN_WIDTH = 12
 NAME_MAX_WIDTH = 48
+#: Cells name the media type of a mixed figure (``‼ 56 msg``) only while that leaves the queue
+#: names at least this wide (or as wide as they need); otherwise the mark alone is shown there.
+NOTES_MIN_NAME_WIDTH = 20
 
 _LEVEL_CLASSES = {Level.WARN: "queue-table--warn", Level.CRITICAL: "queue-table--critical"}
 
@@ -96,6 +98,8 @@ class QueueTable(DataTable[TableCell]):
         self._rows: dict[str, Row] = {}
         self._name_width = NAME_MAX_WIDTH
         self._styles: dict[Level, Style] = {}
+        self.show_notes = True
+        """Whether cells name the media type of a mixed figure (there is room for it)."""
 
     def on_mount(self) -> None:
         for column in self.shown_columns:
@@ -119,7 +123,7 @@ class QueueTable(DataTable[TableCell]):
         then the marked text, right-aligned for figures; names are cut in the middle to fit."""
         style = self._level_style(cell.level)
         if cell.justify == "right":
-            text = f" {cell.shown}"
+            text = f" {cell.shown if self.show_notes else cell.bare}"
             size = cell_len(text)
             if width and size > width:
                 return Segment(set_cell_size(text, width), style)
@@ -226,13 +230,27 @@ class QueueTable(DataTable[TableCell]):
 
         The queue name gets whatever room the figures leave, within bounds; longer names are cut.
         """
-        widths = {column.key: cell_len(self._label(column).plain) for column in self.shown_columns}
-        for row in rows:
-            for key in self._keys:
-                width = row.widths[key]
-                if width + 1 > widths[key]:
-                    widths[key] = width + 1
-        room = self.scrollable_content_region.width - sum(w for k, w in widths.items() if k != "name")
+        labels = {column.key: cell_len(self._label(column).plain) for column in self.shown_columns}
+        available = self.scrollable_content_region.width
+
+        def fitted(attribute: str) -> tuple[dict[str, int], int]:
+            widths = dict(labels)
+            for row in rows:
+                row_widths = getattr(row, attribute)
+                for key in self._keys:
+                    width = row_widths[key]
+                    if width + 1 > widths[key]:
+                        widths[key] = width + 1
+            return widths, available - sum(w for k, w in widths.items() if k != "name")
+
+        widths, room = fitted("widths")
+        notes = room >= min(NOTES_MIN_NAME_WIDTH, widths["name"])
+        if not notes:
+            widths, room = fitted("bare_widths")
+        if notes != self.show_notes:
+            self.show_notes = notes
+            self._clear_caches()  # every cell with a note draws differently now
+            self.refresh()
         name_width = max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, room))
         if name_width != self._name_width:
             self._name_width = name_width
@@ -251,12 +269,51 @@ class QueueTable(DataTable[TableCell]):
 
 
 class TotalsBar(Static):
-    """Sums over the queues shown: waiting, agents, today's figures, the longest wait, overall SL."""
+    """Sums over the queues shown: conversations now (and the most urgent wait); today's figures,
+    headed by when today began; the agents, headed by what their sum counts.
 
-    def show(self, queues: Sequence[QueueStats]) -> None:
-        parts: list[str | tuple[str, str]] = []
-        for label, value in totals(queues):
-            parts.extend([(f"{label} ", "dim"), (value, "bold"), "  "])
+    Each group stays whole: when the strip is too narrow for all of them, a group that does not
+    fit goes to the next line, never half of it.
+    """
+
+    GROUP_GAP = "  │ "
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._groups: list[list[tuple[str, str]]] = []
+
+    def show(self, view: View, today_since: str = "") -> None:
+        groups: list[list[tuple[str, str]]] = [[]]
+        for label, value in totals(view.queues, view.rows, today_since):
+            if not value and groups[-1]:
+                groups.append([])
+            groups[-1].append((label, value))
+        self._groups = groups
+        self._draw()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        width = self.content_region.width or self.app.size.width
+        parts: list[str | tuple[str, str] | Content] = []
+        used = 0
+        for group in self._groups:
+            pieces: list[str | tuple[str, str]] = []
+            for label, value in group:
+                if value:
+                    pieces.extend([(f"{label} ", "dim"), (value, "bold"), "  "])
+                else:
+                    pieces.append((f"{label} ", "italic dim"))
+            text = Content.assemble(*pieces).rstrip()
+            if parts and used + len(self.GROUP_GAP) + text.cell_length > width:
+                parts.append("\n")
+                used = 0
+            elif parts:
+                parts.append((self.GROUP_GAP, "dim"))
+                used += len(self.GROUP_GAP)
+            parts.append(text)
+            used += text.cell_length
         self.update(Content.assemble(*parts))
 
 
@@ -271,6 +328,7 @@ class StatusBar(Vertical):
             yield Label(id="status-next")
             yield Label(id="status-rate")
             yield Label(id="status-count")
+            yield Label(id="status-hidden")
         yield Label(id="status-problem")
 
     def show(self, parts: StatusParts) -> None:
@@ -279,6 +337,7 @@ class StatusBar(Vertical):
         self._set("#status-next", parts.next)
         self._set("#status-rate", parts.rate)
         self._set("#status-count", parts.count)
+        self._set("#status-hidden", parts.hidden)
         self._set("#status-problem", parts.problem)
         self.query_one("#status-stale").display = parts.stale
         self.query_one("#status-updated").set_class(parts.stale, "-stale")
