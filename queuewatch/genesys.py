@@ -573,7 +573,7 @@ class GenesysSource:
                     return
             for user in getattr(listing, "entities", None) or []:
                 if user.id:
-                    self._names[user.id] = user.name
+                    self._names[clean(user.id)] = clean_name(user.name) if user.name is not None else None
             for user_id in chunk:
                 self._names.setdefault(user_id, None)
 
@@ -830,14 +830,14 @@ def parse_routing_activity(reply: dict[str, Any], now: datetime) -> dict[str, tu
                 continue
             when = _when(entity.get("routingStatusDate"))
             seconds = max(0.0, (now - when).total_seconds()) if when is not None else None
-            agents[str(user_id)] = AgentActivity(str(user_id), status, seconds)
+            agents[clean(user_id)] = AgentActivity(clean(user_id), status, seconds)
         for data in result.get("data") or []:
             status = ROUTING_STATUSES.get(data.get("qualifier"))
             if data.get("metric") != "oUserRoutingStatuses" or status is None:
                 continue
             for user_id in data.get("entityIds") or []:
-                agents.setdefault(str(user_id), AgentActivity(str(user_id), status))
-        found[queue_id] = tuple(
+                agents.setdefault(clean(user_id), AgentActivity(clean(user_id), status))
+        found[clean(queue_id)] = tuple(
             sorted(agents.values(), key=lambda a: (order[a.status], -(a.seconds or 0.0), a.user_id))
         )
     return found

@@ -203,3 +203,21 @@ def test_demo_honours_timezone(flags: dict[str, Any], zone: str | None) -> None:
             assert source.timezone == zone
     finally:
         source.close()
+
+
+def test_agents_names_from_outside_are_cleaned_on_the_way_in(server: SimulatorServer) -> None:
+    from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
+
+    chosen = stage(server, f"queues/{PHONES}/agents", {"status": "NOT_RESPONDING", "count": 1})
+    agent_id = chosen["agents"][0]["id"]
+    agent = next(a for q in server.centre._queues for a in q.agents if a.id == agent_id)
+    agent.name = "Mallory\x1b]52;c;cm0gLXJmIH4=\x07\u202eevil"
+    settings = SourceSettings(base_url=server.base_url, label="sim", timezone="America/Chicago")
+    source = GenesysSource(settings, Credentials("id", "secret"), clock=lambda: NOW)
+    try:
+        agents = source.agent_activity([PHONES]).values[PHONES]
+    finally:
+        source.close()
+    name = next(a.name for a in agents if a.user_id == agent_id)
+    assert name is not None and name.startswith("Mallory␛]52;c;")
+    assert "\x1b" not in name and "\x07" not in name and "\u202e" not in name
