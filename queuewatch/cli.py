@@ -6,7 +6,7 @@
     queuewatch config path|init                                        where the config file lives
 
 Exit codes: 0 ok, 1 unexpected error (a bug), 2 usage or configuration, 3 credentials or
-permissions, 4 Genesys unavailable.
+permissions, 4 Genesys unavailable, 130 interrupted (Ctrl+C).
 
 Nothing here ever prints a traceback: an error we expect is one line; an unexpected one is one line
 too, and its detail goes to the log (``--log-file``), or, when it would end the program, to a crash
@@ -44,6 +44,9 @@ from queuewatch.source import QueueSource
 from queuewatch.untrusted import clean_lines
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+#: The width of ``snapshot``'s table when the output is no terminal and ``COLUMNS`` is not set.
+PLAIN_WIDTH = 80
 #: PollFailed.kind -> exit code.
 EXIT_BY_KIND = {"auth": EXIT_AUTH, "permission": EXIT_AUTH, "config": EXIT_USAGE, INTERNAL: EXIT_INTERNAL}
 
@@ -295,6 +298,19 @@ def run_dashboard(settings: Settings) -> int:
     return app.return_code or EXIT_OK
 
 
+def table_width(environ: Mapping[str, str], out: TextIO) -> int:
+    """How wide ``snapshot``'s table may be: ``COLUMNS`` if set, else the terminal's width, else 80."""
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if out.isatty():
+        try:
+            return os.get_terminal_size(out.fileno()).columns
+        except (OSError, ValueError):
+            pass
+    return PLAIN_WIDTH
+
+
 def run_snapshot(
     settings: Settings,
     fmt: str,
@@ -302,17 +318,23 @@ def run_snapshot(
     out: TextIO,
     err: TextIO,
     clock: Callable[[], float] = time.monotonic,
+    *,
+    width: int = PLAIN_WIDTH,
 ) -> int:
-    from rich.console import Console
+    """Print the queues' figures once (or at every poll with ``watch``, until Ctrl+C: exit 130).
 
-    from queuewatch.export import render_table, to_csv, to_json
+    ``width`` is the table's; CSV has its header once, however many polls follow.
+    """
+    from queuewatch.columns import choose_columns
+    from queuewatch.export import compact_table, to_csv, to_json
     from queuewatch.names import name_matcher
 
     matches = name_matcher(settings.filter)
     status = EXIT_OK
+    header = True
 
     def emit(event: PollerEvent) -> None:
-        nonlocal status
+        nonlocal status, header
         log_event(event)
         if isinstance(event, BackingOff):
             err.write(f"queuewatch: {event.message}; retrying in {event.delay:.0f} s\n")
@@ -331,11 +353,11 @@ def run_snapshot(
             elif fmt == "ndjson":
                 out.write(to_json(snap, indent=None) + "\n")
             elif fmt == "csv":
-                out.write(to_csv(visible))
+                out.write(to_csv(visible, taken_at=snap.taken_at, header=header))
+                header = False
             else:
-                Console(file=out, width=200 if not out.isatty() else None).print(
-                    render_table(snap, settings.thresholds)
-                )
+                columns = choose_columns(settings.columns)
+                out.write(compact_table(snap, settings.thresholds, width=width, columns=columns))
             out.flush()
 
     poller = Poller(
@@ -353,6 +375,7 @@ def run_snapshot(
         poller.run(once=not watch)
     except KeyboardInterrupt:
         poller.stop()
+        return EXIT_INTERRUPTED
     return status
 
 
@@ -398,7 +421,7 @@ def main(
             sys.stderr.write(f"queuewatch: {error.message}\n")
             return error.exit_code
         except KeyboardInterrupt:
-            return 130
+            return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - the last boundary: a report, one line, never a traceback
             sys.stderr.write(crash.report(error, command) + "\n")
             return EXIT_INTERNAL
@@ -424,7 +447,8 @@ def _run(
         return run_dashboard(settings)
     settings = build_settings(flags, environ)
     if args.command == "snapshot":
-        return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr, clock)
+        width = table_width(environ, sys.stdout)
+        return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr, clock, width=width)
     from queuewatch.doctor import run_doctor
 
     return run_doctor(settings, sys.stdout, make_connect(settings))

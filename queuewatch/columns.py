@@ -65,3 +65,24 @@ def choose_columns(keys: Sequence[str] | None) -> tuple[Column, ...]:
         raise ValueError(f"unknown column {unknown[0]!r}: use {', '.join(COLUMNS_BY_KEY)}")
     ordered = ["name", *(key for key in dict.fromkeys(keys) if key != "name")]
     return tuple(COLUMNS_BY_KEY[key] for key in ordered)
+
+
+#: The columns a narrow plain table (``snapshot --format table``) leaves out first, least important
+#: first; the queue name is never left out, and the rest go in this order only as far as needed.
+DROP_ORDER: tuple[str, ...] = (
+    "trend",
+    "aht_s",
+    "asa_s",
+    "answered",
+    "offered",
+    "off_queue",
+    "not_responding",
+    "interacting",
+    "abandoned",
+    "on_queue",
+    "abandon_rate",
+    "service_level",
+    "available",
+    "longest_wait_s",
+    "waiting",
+)

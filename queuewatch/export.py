@@ -1,4 +1,4 @@
-"""A snapshot as JSON, CSV or a rich table: what ``queuewatch snapshot`` prints.
+"""A snapshot as JSON, CSV or a plain table: what ``queuewatch snapshot`` prints.
 
 The JSON shape (null where a value is unknown)::
 
@@ -16,9 +16,13 @@ The JSON shape (null where a value is unknown)::
      "errors": [{"part", "kind", "message", "queue_ids"}]}
 
 CSV has one row per queue with the same names flattened by ``.`` (``agents.idle``,
-``today.service_level``); ``by_media`` is left out; unknown values are empty cells. A text cell
+``today.service_level``), after ``taken_at`` (the snapshot's, so that the rows of successive polls
+can share one file); ``by_media`` is left out; unknown values are empty cells. A text cell
 that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR)
 gets a leading ``'``, as OWASP advises for CSV injection.
+
+``compact_table`` is the dashboard's table as plain text that fits a width (80 columns when the
+output is no terminal): the same columns, marks and name cutting, one space between columns.
 
 ``save_view`` writes what the dashboard shows (its queues, in its order) to a new file in one of
 those two formats: the dashboard's ``e`` and ``E`` keys.
@@ -29,22 +33,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from rich.table import Table
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
 
-from queuewatch.columns import COLUMNS
+from queuewatch.columns import COLUMNS, DROP_ORDER, Column
 from queuewatch.model import QueueStats, Snapshot
-from queuewatch.present import Sort, build_view
+from queuewatch.present import NAME_MAX_WIDTH, NameCutter, Sort, build_view
 from queuewatch.thresholds import Thresholds
 from queuewatch.untrusted import csv_cell
 
 CSV_COLUMNS = (
+    "taken_at",
     "id",
     "name",
     "division",
@@ -124,17 +129,28 @@ def _flatten(prefix: str, value: Mapping[str, Any]) -> Iterator[tuple[str, Any]]
             yield name, item
 
 
-def csv_rows(queues: tuple[QueueStats, ...] | list[QueueStats]) -> Iterator[dict[str, Any]]:
+def csv_rows(
+    queues: tuple[QueueStats, ...] | list[QueueStats], taken_at: datetime | None = None
+) -> Iterator[dict[str, Any]]:
+    when = taken_at.isoformat(timespec="milliseconds") if taken_at is not None else None
     for stats in queues:
         flat = dict(_flatten("", {k: v for k, v in queue_dict(stats).items() if k != "by_media"}))
+        flat["taken_at"] = when
         yield {column: flat.get(column) for column in CSV_COLUMNS}
 
 
-def to_csv(queues: tuple[QueueStats, ...] | list[QueueStats]) -> str:
+def to_csv(
+    queues: tuple[QueueStats, ...] | list[QueueStats],
+    *,
+    taken_at: datetime | None = None,
+    header: bool = True,
+) -> str:
+    """The queues as CSV rows stamped ``taken_at``; ``header=False`` for the polls after the first."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in csv_rows(queues):
+    if header:
+        writer.writeheader()
+    for row in csv_rows(queues, taken_at):
         writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
     return out.getvalue()
 
@@ -160,7 +176,7 @@ def save_view(
     ``OSError`` when the file cannot be written.
     """
     shown = replace(snapshot, queues=tuple(queues))
-    text = to_json(shown) + "\n" if fmt == "json" else to_csv(list(queues))
+    text = to_json(shown) + "\n" if fmt == "json" else to_csv(list(queues), taken_at=snapshot.taken_at)
     for n in range(1, 100):
         path = directory / export_name(when, fmt, n)
         try:
@@ -172,15 +188,70 @@ def save_view(
     raise FileExistsError(f"{directory / export_name(when, fmt)} and 98 more exist already")
 
 
-# --- the rich table -------------------------------------------------------------------------------
+# --- the plain table -------------------------------------------------------------------------------
+
+#: The plain table leaves figures out before it cuts names narrower than this (a name, once cut,
+#: needs some room to stay readable; the dashboard can scroll sideways, a printed table cannot).
+PLAIN_NAME_MIN_WIDTH = 20
 
 
-def render_table(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Table:
-    """The dashboard's table, once: the same columns, figures and breach marks, sorted by name."""
+def compact_table(
+    snapshot: Snapshot,
+    thresholds: Thresholds | None = None,
+    *,
+    width: int = 80,
+    columns: Sequence[Column] = COLUMNS,
+) -> str:
+    """The dashboard's table, once, as plain text at most ``width`` cells wide, sorted by name.
+
+    The same columns (those the config chose, but the trend: a snapshot has no history), figures
+    and marks; one space between columns, a header row. Figures are never cut: when they do not
+    all fit beside names of a readable width, the least important columns (``DROP_ORDER``) are
+    left out, and the last line says which. Names are cut where they differ from the others.
+    """
     view = build_view(snapshot.queues, thresholds or Thresholds(), "", Sort("name", descending=False))
-    table = Table(title=f"{len(snapshot.queues)} queues at {snapshot.taken_at:%H:%M:%S %Z}", expand=False)
-    for column in COLUMNS:
-        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
+    shown = [column for column in columns if column.key != "trend"]
+    natural = {
+        column.key: max([cell_len(column.header), *(row.widths[column.key] for row in view.rows)])
+        for column in shown
+    }
+    longest_name = min(natural["name"], NAME_MAX_WIDTH)
+    least = min(longest_name, PLAIN_NAME_MIN_WIDTH)
+    left_out: list[Column] = []
+    while True:
+        figures = sum(natural[column.key] + 1 for column in shown if column.key != "name")
+        if width - figures >= least or len(shown) == 1:
+            break
+        drop = next(key for key in (*DROP_ORDER, *natural) if key != "name" and key in {c.key for c in shown})
+        left_out.append(next(column for column in shown if column.key == drop))
+        shown = [column for column in shown if column.key != drop]
+    name_width = max(least, min(longest_name, width - figures))
+    names = NameCutter()
+    names.update(row.cells["name"].text for row in view.rows)
+
+    def line(cells: Sequence[tuple[Column, str]]) -> str:
+        parts = []
+        for column, text in cells:
+            if column.key == "name":
+                parts.append(set_cell_size(text, name_width))
+            else:
+                parts.append(" " * (natural[column.key] - cell_len(text)) + text)
+        return " ".join(parts).rstrip()
+
+    title = f"{len(snapshot.queues)} queues at {snapshot.taken_at:%H:%M:%S %Z}"
+    lines = [title if cell_len(title) <= width else f"{set_cell_size(title, width - 1)}…"]
+    lines.append(line([(column, column.header) for column in shown]))
     for row in view.rows:
-        table.add_row(*(Text(row.cells[column.key].shown) for column in COLUMNS))
-    return table
+        lines.append(
+            line(
+                [
+                    (column, names.fit(cell, name_width) if column.key == "name" else cell.shown)
+                    for column in shown
+                    for cell in (row.cells[column.key],)
+                ]
+            )
+        )
+    if left_out:
+        note = f"left out to fit {width} columns: {', '.join(column.header for column in left_out)}"
+        lines.extend(textwrap.wrap(note, max(width, 1)))
+    return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
 from queuewatch.thresholds import Level, Thresholds, judge, mixed_media, most_urgent_wait, worst
+from queuewatch.untrusted import ID_MARK
 
 MARKS: Mapping[Level, str] = {Level.OK: "", Level.WARN: "!", Level.CRITICAL: "‼"}
 #: How a cell names a media type (short: a table cell has little room).
@@ -38,8 +39,11 @@ MEDIA_TAGS: Mapping[str, str] = {
     "message": "msg",
     "callback": "cb",
 }
-#: After the name of a queue whose alerts are muted.
-MUTED_MARK = "(muted)"
+#: Beside the level mark, in front of the name of a queue whose alerts are muted.
+MUTED_MARK = "⊘"
+#: Narrowest and widest a queue name column gets; longer names are cut (``cut_name``).
+NAME_MIN_WIDTH = 12
+NAME_MAX_WIDTH = 48
 SORT_MARKS = {False: "▲", True: "▼"}
 
 SortValue = float | str | None
@@ -58,19 +62,122 @@ def fmt_age(seconds: float) -> str:
     return f"{whole // 3600} h"
 
 
-def fit_middle(text: str, width: int) -> str:
-    """``text`` in at most ``width`` cells: too long, it keeps both ends around an ellipsis.
+# --- names that stay distinguishable when cut ----------------------------------------------------------
 
-    Queue names often share a prefix (``Customer Care - ...``); the end tells them apart.
+#: How far back ``cut_name`` may move a cut to start a word rather than break it.
+_WORD_BACK = 8
+
+
+def differs_at(names: Iterable[str]) -> dict[str, int]:
+    """For each name, the index of its first character that differs from the names closest to it.
+
+    Sorted, a name's longest common prefix with any other name is the longer of those with its
+    two neighbours, so one sort (O(n log n)) finds them all. A name that is the start of another
+    (``Sales`` and ``Sales - Spanish``) differs at its own end.
     """
+    ordered = sorted(set(names))
+    found: dict[str, int] = {}
+    before = 0
+    for index, name in enumerate(ordered):
+        after = _common_prefix(name, ordered[index + 1]) if index + 1 < len(ordered) else 0
+        found[name] = max(before, after)
+        before = after
+    return found
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _split_tag(name: str) -> tuple[str, str]:
+    """``Sales ⌗4ccb`` -> (``Sales``, `` ⌗4ccb``): the id tag that tells look-alike names apart."""
+    body, sep, tag = name.rpartition(f" {ID_MARK}")
+    if sep and body and tag and " " not in tag:
+        return body, f"{sep}{tag}"
+    return name, ""
+
+
+def _cut_end(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     if width <= 1:
         return "…"[:width]
-    tail_width = (width - 1) // 2
-    head = set_cell_size(text, width - 1 - tail_width).rstrip()
-    tail = set_cell_size(text[::-1], tail_width)[::-1].lstrip()
-    return f"{head}…{tail}"
+    return f"{set_cell_size(text, width - 1).rstrip()}…"
+
+
+def cut_name(name: str, width: int, differs: int = 0) -> str:
+    """``name`` in at most ``width`` cells, keeping in view the part that tells it apart.
+
+    ``differs`` is where the name first differs from the others on show (``differs_at``). The cut
+    goes before that word: a little of the start, an ellipsis, then the telling part, itself cut
+    at its end if it has to be (``Coll…Early Arr…`` and ``Coll…Late Arre…``, where cutting in the
+    middle would give ``Collecti…Arrears`` twice); when cutting the end alone keeps that word
+    whole, only the end is cut (``Sales - Business Acc…``). A look-alike name's id tag
+    (`` ⌗3f2a``) always stays.
+    """
+    if cell_len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    body, tag = _split_tag(name)
+    if tag:
+        room = width - cell_len(tag)
+        if room >= 2:
+            return cut_name(body, room, min(differs, len(body))) + tag
+        return _cut_end(tag.lstrip(), width)
+    start = min(differs, len(name))
+    floor = max(0, start - _WORD_BACK)
+    while start > floor and name[start - 1].isalnum():
+        start -= 1
+    if start > 0 and name[start - 1].isalnum():
+        start = min(differs, len(name))  # one long word: cut where it differs
+    prefix, rest = name[:start], name[start:]
+    head = max((width - 2) // 3, width - 1 - cell_len(rest))
+    if not prefix or head >= cell_len(prefix):
+        return _cut_end(name, width)
+    if head + 1 + cell_len(rest) > width:
+        # Cut at both ends, unless cutting the end alone leaves the telling word whole.
+        word = len(rest) - len(rest.lstrip())
+        word += len(rest[word:].split(maxsplit=1)[0]) if rest.strip() else 0
+        if cell_len(name[: start + word]) <= width - 1:
+            return _cut_end(name, width)
+    kept = set_cell_size(prefix, head).rstrip() if head > 0 else ""
+    return f"{kept}…{_cut_end(rest, width - cell_len(kept) - 1)}"
+
+
+class NameCutter:
+    """Cuts the names on show so that each stays distinguishable from the others.
+
+    ``update`` with the names on show works out where each differs from its neighbours, only
+    when that set changed (not for every row drawn: the table can hold thousands of queues).
+    """
+
+    def __init__(self) -> None:
+        self._names: frozenset[str] = frozenset()
+        self._differs: dict[str, int] = {}
+
+    def update(self, names: Iterable[str]) -> bool:
+        """Take the names on show; True when they changed (cut names may then change too)."""
+        shown = frozenset(names)
+        if shown == self._names:
+            return False
+        self._names = shown
+        self._differs = differs_at(shown)
+        return True
+
+    def cut(self, name: str, width: int) -> str:
+        """``name`` in at most ``width`` cells (see ``cut_name``)."""
+        return cut_name(name, width, self._differs.get(name, 0))
+
+    def fit(self, cell: Cell, width: int) -> str:
+        """A name cell in at most ``width`` cells: its marks whole, then the name cut to fit."""
+        marks = cell.marks
+        return marks + self.cut(cell.text, width - cell_len(marks))
 
 
 # --- cells and rows ----------------------------------------------------------------------------------
@@ -114,19 +221,24 @@ class Cell:
     justify: Literal["left", "right"] = "right"
     note: str = ""
     """After the text: the media type a mixed figure's breach (or wait) is about."""
+    muted: bool = False
+    """A queue name whose alerts are muted: ``MUTED_MARK`` in front, beside the level's mark."""
+
+    @property
+    def marks(self) -> str:
+        """What goes in front of the text: the level's mark, the mute mark, each with a space."""
+        mark = MARKS[self.level]
+        return (f"{mark} " if mark else "") + (f"{MUTED_MARK} " if self.muted else "")
 
     @property
     def shown(self) -> str:
-        """The text with the level's mark in front and its note after (``‼ 56 msg``)."""
-        mark = MARKS[self.level]
-        text = f"{self.text} {self.note}" if self.note else self.text
-        return f"{mark} {text}" if mark else text
+        """The text with its marks in front and its note after (``‼ 56 msg``, ``! ⊘ Support EMEA``)."""
+        return f"{self.marks}{self.text} {self.note}" if self.note else self.marks + self.text
 
     @property
     def bare(self) -> str:
-        """The text with its mark but without its note (``‼ 56``): where there is no room for it."""
-        mark = MARKS[self.level]
-        return f"{mark} {self.text}" if mark else self.text
+        """The text with its marks but without its note (``‼ 56``): where there is no room for it."""
+        return self.marks + self.text
 
     def __lt__(self, other: Cell) -> bool:
         return sort_key(self.value) < sort_key(other.value)
@@ -175,15 +287,27 @@ SPARK_LEVELS = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(values: Sequence[float], width: int = 12) -> str:
-    """The last ``width`` values as a row of block characters, scaled to their peak."""
-    recent = list(values)[-width:]
-    if not recent:
+    """``values`` (oldest first) as at most ``width`` block characters, scaled from zero.
+
+    ``▁`` is zero; anything above zero is ``▂`` to ``█`` in proportion to the peak, so 39 then 40
+    draws as two nearly full bars, not empty then full. With more values than ``width``, each
+    character stands for a run of consecutive values (their peak), the newest run last: the line
+    covers the whole span, not just its end.
+    """
+    points = list(values)
+    if not points or width <= 0:
         return ""
-    peak = max(recent)
-    if peak <= 0:
-        return SPARK_LEVELS[0] * len(recent)
-    top = len(SPARK_LEVELS) - 1
-    return "".join(SPARK_LEVELS[min(top, round(v / peak * top))] for v in recent)
+    size = -(-len(points) // width)  # values per character, rounded up
+    first = len(points) - size * (-(-len(points) // size))
+    runs = [points[max(0, start) : start + size] for start in range(first, len(points), size)]
+    peaks = [max(run) for run in runs]
+    top = max(peaks)
+    steps = len(SPARK_LEVELS) - 1
+    if top <= 0:
+        return SPARK_LEVELS[0] * len(peaks)
+    return "".join(
+        SPARK_LEVELS[0] if v <= 0 else SPARK_LEVELS[1 + round(v / top * (steps - 1))] for v in peaks
+    )
 
 
 #: Columns whose figure is the sum of the media types' live figures, and of today's.
@@ -197,16 +321,16 @@ def make_row(
     stats: QueueStats, thresholds: Thresholds, *, muted: bool = False, trend: Sequence[float] = ()
 ) -> Row:
     """One queue's row, its cells classified by the queue's rule (each media type by its own);
-    a muted queue's name says so.
+    a muted queue's name is marked.
 
-    ``trend`` is the queue's recent waiting counts, for the optional trend column.
+    ``trend`` is the queue's recent waiting counts, for the optional trend column (blank until
+    there are two: one sample is no trend).
     """
     rule = thresholds.for_queue(stats.name)
     breaches = judge(stats, rule)
     row_level = worst(breach.level for breach in breaches.values())
     waiting_media, offered_media = mixed_media(stats)
-    name = f"{stats.name} {MUTED_MARK}" if muted else stats.name
-    cells = {"name": Cell(name, stats.name, row_level, justify="left")}
+    cells = {"name": Cell(stats.name, stats.name, row_level, justify="left", muted=muted)}
     for key, (text, value) in _numbers(stats).items():
         breach = breaches.get(key)
         if breach is None:
@@ -220,7 +344,7 @@ def make_row(
     cells["longest_wait_s"] = Cell(
         fmt_wait(urgent.wait_s, urgent.exact), urgent.rank, urgent.level, note=note
     )
-    cells["trend"] = Cell(sparkline(trend), max(trend) if trend else None)
+    cells["trend"] = Cell(sparkline(trend) if len(trend) >= 2 else "", max(trend) if trend else None)
     widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
     bare = {key: cell_len(cell.bare) if cell.note else widths[key] for key, cell in cells.items()}
     return Row(key=stats.id, cells=cells, level=row_level, widths=widths, bare_widths=bare)

@@ -7,14 +7,17 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.cells import cell_len
 
-from queuewatch.cli import build_parser, main
+from queuewatch.cli import build_parser, main, run_snapshot
 from queuewatch.simulator import ContactCentre, SimulatorServer
 
 SECRET = "zz-Distinctive-Secret-4711"
@@ -160,28 +163,27 @@ def test_config_path_and_init(capsys, tmp_path) -> None:
     assert code == 0, "the example config is valid as written"
 
 
-def test_snapshot_watch_streams_one_json_line_per_poll() -> None:
-    import signal
+def _default_sigint() -> None:
+    """In the child: Ctrl+C interrupts, whatever the test runner's own handling (a background job
+    ignores SIGINT, and its children would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
+
+def watch_process(fmt: str) -> subprocess.Popen[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "QUEUEWATCH"))}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "queuewatch",
-            "snapshot",
-            "--demo",
-            "--watch",
-            "--format",
-            "ndjson",
-            "--interval",
-            "1",
-        ],
+    argv = ["snapshot", "--demo", "--watch", "--format", fmt, "--interval", "1"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "queuewatch", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=base,
+        preexec_fn=_default_sigint,
     )
+
+
+def test_snapshot_watch_streams_one_json_line_per_poll() -> None:
+    process = watch_process("ndjson")
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
@@ -191,7 +193,86 @@ def test_snapshot_watch_streams_one_json_line_per_poll() -> None:
     polls = [json.loads(line) for line in lines]
     assert all(len(p["queues"]) == 40 for p in polls)
     assert len({p["taken_at"] for p in polls}) == 3, "one line per poll"
-    assert process.returncode == 0 and "Traceback" not in err
+    assert process.returncode == 130 and "Traceback" not in err
+
+
+def test_ctrl_c_ends_snapshot_watch_with_130_and_no_traceback() -> None:
+    process = watch_process("csv")
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(1 + 40)]  # the header, the first poll
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    rows = list(csv.reader(io.StringIO("".join(lines) + rest)))
+    assert [row[0] for row in rows].count("taken_at") == 1
+
+
+class InterruptedAfter(io.StringIO):
+    """Standard output that is interrupted, as by Ctrl+C, once it has taken ``polls`` polls."""
+
+    def __init__(self, polls: int) -> None:
+        super().__init__()
+        self.polls = polls
+
+    def flush(self) -> None:
+        super().flush()
+        self.polls -= 1
+        if self.polls == 0:
+            raise KeyboardInterrupt
+
+
+def test_snapshot_watch_csv_has_one_header_and_when_each_row_was_taken(
+    sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import queuewatch.cli
+    from queuewatch.config import build_settings
+    from queuewatch.poller import PollerSettings
+
+    def at_once(**settings: Any) -> PollerSettings:
+        """The CLI's poller settings, but polls follow one another at once (no wall-clock wait)."""
+        return PollerSettings(**{**settings, "interval": 0.001, "min_interval": 0.001})
+
+    monkeypatch.setattr(queuewatch.cli, "PollerSettings", at_once)
+    flags = {"region": sim.base_url, "timezone": sim.centre.scenario.timezone}
+    settings = build_settings(flags, SIM_CREDS)
+    out, err = InterruptedAfter(polls=3), io.StringIO()
+    code = run_snapshot(settings, "csv", True, out, err)
+    assert code == 130, err.getvalue()
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert next(iter(rows[0])) == "taken_at"
+    assert all(row["taken_at"] != "taken_at" for row in rows), "the header once"
+    taken = [row["taken_at"] for row in rows]
+    assert len(set(taken)) == 3 and len(rows) == 3 * len(sim.centre.scenario.queues)
+    assert taken == sorted(taken), "poll after poll"
+
+
+def test_snapshot_table_fits_80_columns_with_the_dashboard_s_marks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(capsys, "snapshot", "--demo", "--format", "table")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80, "not a terminal: 80 columns"
+    assert lines[1].split()[:3] == ["Queue", "Wait", "Longest"]
+    assert any(line.startswith("‼ ") for line in lines[2:]), "the demo has critical queues, marked"
+    assert lines[-1].startswith("left out to fit 80 columns:")
+    name_end = len(lines[1]) - len(lines[1][len("Queue") :].lstrip())  # where the figures start
+    assert any("…" in line[:name_end] for line in lines[2:]), "long names are cut"
+    assert not any("…" in line[name_end:] for line in lines[2:]), "figures never"
+    early = next(line for line in lines if "Early" in line)
+    late = next(line for line in lines if "Late" in line)
+    assert early[:name_end] != late[:name_end], "the two collections queues stay apart"
+
+
+def test_snapshot_table_takes_the_width_columns_says(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "snapshot", "--demo", "--format", "table", env={"COLUMNS": "150"})
+    assert code == 0
+    lines = out.splitlines()
+    assert 80 < max(cell_len(line) for line in lines) <= 150
+    assert lines[1].split()[-2:] == ["ASA", "AHT"] and not lines[-1].startswith("left out")
 
 
 # --- the fault matrix, for the one-shot snapshot ------------------------------------------------------

@@ -3,13 +3,15 @@
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from rich.cells import cell_len
 
-from queuewatch.export import CSV_COLUMNS, render_table, save_view, to_csv, to_json
+from queuewatch.columns import COLUMN_KEYS, COLUMNS, COLUMNS_BY_KEY, DROP_ORDER, choose_columns
+from queuewatch.export import CSV_COLUMNS, compact_table, save_view, to_csv, to_json
 from queuewatch.model import (
     Agents,
     Live,
@@ -19,6 +21,8 @@ from queuewatch.model import (
     Snapshot,
     Today,
 )
+from queuewatch.present import make_row
+from queuewatch.thresholds import Thresholds
 
 TAKEN = datetime(2026, 11, 29, 10, 15, 2, tzinfo=UTC)
 
@@ -101,21 +105,82 @@ def test_json_schema() -> None:
     assert data["partial"] is True and data["errors"][0]["queue_ids"] == ["q2"]
 
 
-def test_csv_flattens_the_same_names() -> None:
-    rows = list(csv.DictReader(io.StringIO(to_csv(sample().queues))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+def test_csv_flattens_the_same_names_after_when_they_were_taken() -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(sample().queues, taken_at=TAKEN))))
+    assert tuple(rows[0]) == CSV_COLUMNS and CSV_COLUMNS[0] == "taken_at"
+    assert {row["taken_at"] for row in rows} == {"2026-11-29T10:15:02.000+00:00"}
     assert rows[0]["agents.not_responding"] == "1"
     assert rows[0]["today.service_level"] == "0.75"
     assert rows[1]["waiting"] == "" and rows[1]["name"] == "お客様サポート 🎧"
+    assert not to_csv(sample().queues, taken_at=TAKEN, header=False).startswith("taken_at")
 
 
-def test_table_renders_names_literally_and_unknown_as_dash() -> None:
-    console = Console(width=200, record=True, color_system=None)
-    console.print(render_table(sample()))
-    text = console.export_text()
-    assert "[VIP] Sales" in text
-    assert "1:15" in text
-    assert "–" in text
+# --- the plain table --------------------------------------------------------------------------------
+
+
+def crowded() -> Snapshot:
+    """Queues with long names that share their start, some breaching."""
+    base = sample().queues[0]
+    names = ["Collections - Early Arrears", "Collections - Late Arrears", "Customer Care - Complaints"]
+    queues = [
+        replace(base, id=f"c{n}", name=name, waiting=16 + n, longest_wait_s=4000.0 + n)
+        for n, name in enumerate(names)
+    ]
+    return replace(sample(), queues=(*sample().queues, *queues))
+
+
+def test_the_plain_table_fits_80_columns_with_the_dashboard_s_columns_and_marks() -> None:
+    lines = compact_table(crowded(), width=80).splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    assert lines[0] == "5 queues at 10:15:02 UTC"
+    headers = lines[1].split()
+    assert headers[0] == "Queue" and set(headers) <= {column.header for column in COLUMNS}
+    assert headers == [column.header for column in COLUMNS if column.header in headers], "the same order"
+    rows = {line.split()[1 if line.startswith("‼") else 0]: line for line in lines[2:7]}
+    assert "[VIP] Sales" in lines[2], "names as written, never markup"
+    early = next(line for line in lines if "Early" in line)
+    late = next(line for line in lines if "Late" in line)
+    assert early.startswith("‼ Coll") and late.startswith("‼ Coll"), "the row's worst mark before the name"
+    assert "‼ 1:06:40" in early and "‼ 16" in early, "figures whole, with their marks"
+    assert "–" in rows["お客様サポート"], "unknown is a dash"
+    assert lines[-1].startswith("left out to fit 80 columns: AHT, ASA")
+
+
+def test_a_narrower_table_leaves_out_the_least_important_figures_never_cuts_one() -> None:
+    snapshot = crowded()
+    wide = compact_table(snapshot, width=200).splitlines()
+    assert len(wide) == 2 + 5, "everything fits: no note"
+    assert wide[1].split() == [column.header for column in COLUMNS]
+    order = [COLUMNS_BY_KEY[key] for key in DROP_ORDER if key in COLUMN_KEYS]
+    for width in (40, 60, 80, 100):
+        lines = compact_table(snapshot, width=width).splitlines()
+        assert max(cell_len(line) for line in lines) <= width
+        kept = [column for column in COLUMNS if column.header in lines[1].split()]
+        gone = [column for column in order if column not in kept]
+        assert gone == order[: len(gone)], "least important first"
+        note = " ".join(lines[2 + 5 :])
+        if gone:
+            assert note == f"left out to fit {width} columns: {', '.join(column.header for column in gone)}"
+        else:
+            assert note == "" and width == 100
+        for stats, line in zip(
+            sorted(snapshot.queues, key=lambda q: q.name.casefold()), lines[2:7], strict=True
+        ):
+            cells = make_row(stats, Thresholds()).cells
+            for column in kept[1:]:
+                assert cells[column.key].shown in line, "a figure is never cut"
+
+
+def test_the_plain_table_shows_the_columns_the_config_chose() -> None:
+    lines = compact_table(
+        crowded(), width=80, columns=choose_columns(["waiting", "trend", "name"])
+    ).splitlines()
+    assert lines[1].split() == ["Queue", "Wait"], "no trend: a snapshot has no history"
+    assert "Collections - Early Arrears" in lines[3], "room enough for the whole name"
+
+
+def test_every_column_can_be_left_out_in_a_known_order() -> None:
+    assert set(DROP_ORDER) == set(COLUMNS_BY_KEY) - {"name"}
 
 
 # --- the dashboard's export -------------------------------------------------------------------------
@@ -129,7 +194,7 @@ def test_save_view_writes_the_queues_in_their_order_as_csv(tmp_path: Path) -> No
     assert path == tmp_path / "queuewatch-20261129-101502.csv"
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert [row["id"] for row in rows] == [q.id for q in ordered]
-    assert path.read_text(encoding="utf-8") == to_csv(ordered)
+    assert path.read_text(encoding="utf-8") == to_csv(ordered, taken_at=snapshot.taken_at)
 
 
 def test_save_view_json_is_the_snapshot_document_with_the_queues_shown(tmp_path: Path) -> None:

@@ -15,11 +15,13 @@ from queuewatch.present import (
     COLUMNS_BY_KEY,
     DEFAULT_SORT,
     Cell,
+    NameCutter,
     Row,
     RowMaker,
     Sort,
     build_view,
-    fit_middle,
+    cut_name,
+    differs_at,
     fmt_age,
     for_media,
     header,
@@ -68,20 +70,73 @@ def test_percentages_round_down(rate: float | None, decimals: int, text: str) ->
     assert fmt_percent(rate, decimals) == text
 
 
+# --- names cut where they differ ------------------------------------------------------------------
+
+
+def test_each_name_differs_from_its_closest_neighbour_where_their_common_start_ends() -> None:
+    names = [
+        "Collections - Early Arrears",
+        "Collections - Late Arrears",
+        "Billing",
+        "Sales",
+        "Sales - Spanish",
+    ]
+    assert differs_at(names) == {
+        "Billing": 0,
+        "Collections - Early Arrears": 14,
+        "Collections - Late Arrears": 14,
+        "Sales": 5,
+        "Sales - Spanish": 5,
+    }
+    assert differs_at([]) == {} and differs_at(["Alone"]) == {"Alone": 0}
+
+
 @pytest.mark.parametrize(
-    ("text", "width", "fitted"),
+    ("name", "width", "differs", "cut"),
     [
-        ("Billing", 10, "Billing"),
-        ("Customer Care - Complaints", 14, "Custome…laints"),
-        ("‼ Customer Care - Refunds", 12, "‼ Cust…funds"),
-        ("お客様サポート", 9, "お客…ート"),
-        ("お客様サポート", 8, "お客…ト"),
-        ("abc", 1, "…"),
+        ("Billing", 10, 0, "Billing"),
+        ("Collections - Early Arrears", 15, 14, "Coll…Early Arr…"),
+        ("Collections - Late Arrears", 15, 14, "Coll…Late Arre…"),
+        ("Collections - Early Arrears", 23, 14, "Collectio…Early Arrears"),
+        ("Billing - Payments", 12, 13, "Bil…Payments"),  # the cut starts the word, not its middle
+        ("Sales - Business Accounts", 21, 8, "Sales - Business Acc…"),  # the end alone suffices
+        ("Network Operations Centre", 12, 0, "Network Ope…"),  # differs at once: only the end goes
+        ("Sales ⌗4ccb", 9, 1, "Sa… ⌗4ccb"),  # a look-alike's id tag always stays
+        ("お客様サポート 🎧", 9, 0, "お客様サ…"),
+        ("abc", 1, 0, "…"),
+        ("abc", 0, 0, ""),
     ],
 )
-def test_long_names_keep_both_ends(text: str, width: int, fitted: str) -> None:
-    assert fit_middle(text, width) == fitted
-    assert cell_len(fit_middle(text, width)) <= width
+def test_a_cut_name_keeps_what_tells_it_apart(name: str, width: int, differs: int, cut: str) -> None:
+    assert cut_name(name, width, differs) == cut
+    assert cell_len(cut_name(name, width, differs)) <= width
+
+
+def test_names_sharing_a_long_start_stay_distinguishable_however_narrow() -> None:
+    from queuewatch.simulator import default_scenario
+
+    names = [q.name for q in default_scenario().queues]
+    cutter = NameCutter()
+    assert cutter.update(names)
+    assert not cutter.update(reversed(names)), "the same set: nothing to work out again"
+    for width in range(12, 30):
+        cut = [cutter.cut(name, width) for name in names]
+        assert len(set(cut)) == len(names), (width, cut)
+        assert all(cell_len(text) <= width for text in cut)
+    # Cut in the middle as before, both collections queues read "Collecti…Arrears" at 16 cells.
+    assert cutter.cut("Collections - Early Arrears", 16) != cutter.cut("Collections - Late Arrears", 16)
+    assert cutter.update(["Collections - Early Arrears", "Billing"]), "the names on show changed"
+    assert cutter.cut("Collections - Early Arrears", 16) == "Collections - E…"
+
+
+def test_a_name_cell_keeps_its_marks_whole_and_cuts_only_the_name() -> None:
+    cell = Cell(
+        "Customer Care - Complaints", "Customer Care - Complaints", Level.CRITICAL, "left", muted=True
+    )
+    cutter = NameCutter()
+    cutter.update(["Customer Care - Complaints", "Customer Care - Callbacks"])
+    assert cutter.fit(cell, 16) == "‼ ⊘ Cus…Complai…"
+    assert cutter.fit(cell, 40) == "‼ ⊘ Customer Care - Complaints"
 
 
 def test_ages() -> None:
@@ -286,13 +341,15 @@ def test_view_ordered_gives_the_figures_shown_in_table_order() -> None:
 # --- mute mark --------------------------------------------------------------------------------------
 
 
-def test_a_muted_queue_s_name_says_so_and_still_sorts_by_name() -> None:
+def test_a_muted_queue_s_name_is_marked_beside_its_level_and_still_sorts_by_name() -> None:
     maker = RowMaker(Thresholds())
     plain = maker.rows([queue("q", "Zeta")])[0]
     muted = maker.rows([queue("q", "Zeta")], muted={"q"})[0]
     assert plain.cells["name"].shown == "Zeta"
-    assert muted.cells["name"].shown == "Zeta (muted)"
-    assert muted.cells["name"].value == "Zeta"
+    assert muted.cells["name"].shown == "⊘ Zeta"
+    assert muted.cells["name"].text == "Zeta" and muted.cells["name"].value == "Zeta"
+    critical = maker.rows([queue("q", "Zeta", waiting=20)], muted={"q"})[0]
+    assert critical.cells["name"].shown == "‼ ⊘ Zeta"
     assert maker.rows([queue("q", "Zeta")])[0].cells["name"].shown == "Zeta", "unmuting drops the mark"
 
 
@@ -317,8 +374,9 @@ def test_detail_lists_waiting_oldest_first_agents_today_and_media() -> None:
     ]
     assert any(line.startswith("idle") and line.endswith("4") for line in sections["Agents"])
     assert "‼ 17" in sections["Now"][0]
-    service = next(line for line in sections["Today"] if line.startswith("service level"))
-    assert service.endswith("target 80%")
+    assert [title for title, _ in detail_sections(stats, Thresholds())][:3] == ["Now", "Agents", "Today"]
+    target = next(line for line in sections["Today"] if line.startswith("SL target"))
+    assert target.split() == ["SL", "target", "80%"]
     media = sections["By media type"]
     assert media[0].split()[:3] == ["media", "Wait", "Longest"]
     assert media[1].split()[:5] == ["voice", "‼", "16", "‼", "3:20"]
@@ -330,7 +388,7 @@ def test_detail_says_when_nobody_waits_and_which_target_is_the_default() -> None
     sections = dict(detail_sections(stats, Thresholds()))
     assert sections["Waiting, oldest first"] == ["nobody waiting"]
     assert sections["By media type"] == ["no figures per media type"]
-    assert any(line.endswith("target 80% (default)") for line in sections["Today"])
+    assert any(line.split() == ["default", "target", "80%"] for line in sections["Today"])
     unknown = dict(detail_sections(queue("q", "New", waiting=None), Thresholds()))
     assert unknown["Waiting, oldest first"] == ["unknown"]
 
@@ -360,12 +418,28 @@ def test_choose_columns() -> None:
         choose_columns(["depth"])
 
 
-def test_sparkline_scales_to_the_peak_and_keeps_the_latest() -> None:
+def test_sparkline_scales_from_zero() -> None:
     from queuewatch.present import sparkline
 
     assert sparkline([]) == ""
-    assert sparkline([0, 0, 0]) == "▁▁▁"
+    assert sparkline([0, 0, 0]) == "▁▁▁", "zero is the lowest bar"
     assert sparkline([0, 7, 14]) == "▁▅█"
-    assert sparkline(list(range(30)), width=5) == sparkline([25, 26, 27, 28, 29])
+    assert sparkline([39, 40]) == "██", "39 then 40 is nearly the same, not empty then full"
+    assert sparkline([1, 40])[0] == "▂", "anything above zero stands above it"
+
+
+def test_a_long_sparkline_covers_the_whole_span_by_the_peak_of_each_run() -> None:
+    from queuewatch.present import sparkline
+
+    values = [0.0] * 30
+    values[0] = 9.0  # the oldest sample is still drawn
+    assert sparkline(values, width=5) == "█▁▁▁▁"
+    assert len(sparkline(list(range(181)), width=74)) == 61, "3 samples a character, the newest run full"
+    assert sparkline(list(range(7)), width=3) == sparkline([0, 3, 6])
+
+
+def test_the_trend_column_waits_for_two_samples() -> None:
     row = make_row(sample_queues()[0], Thresholds(), trend=[1.0, 4.0, 2.0])
-    assert row.cells["trend"].text == "▃█▅" and row.cells["trend"].value == 4.0
+    assert row.cells["trend"].text == "▄█▅" and row.cells["trend"].value == 4.0
+    one = make_row(sample_queues()[0], Thresholds(), trend=[4.0])
+    assert one.cells["trend"].text == "", "one sample is not a trend"

@@ -530,9 +530,9 @@ class QueuewatchApp(App[None]):
             return
         queues = self.snapshot.queues if self.snapshot is not None else ()
         stats = next((q for q in queues if q.id == screen.queue_id), None)
-        waiting, longest = self.trends.waiting(screen.queue_id), self.trends.longest_wait(screen.queue_id)
         agents = self.snapshot.agent_activity.get(screen.queue_id) if self.snapshot is not None else None
-        screen.show(stats, self.thresholds, waiting, longest, agents=agents, today_since=self.today_since)
+        samples = self.trends.samples(screen.queue_id)
+        screen.show(stats, self.thresholds, samples, agents=agents, today_since=self.today_since)
 
     def action_help(self) -> None:
         keys: list[tuple[str, str]] = []

@@ -1,15 +1,19 @@
 """What the queue detail screen says: one queue's figures as plain lines of text.
 
-Pure: no widgets. ``detail_sections(stats, thresholds)`` gives (title, lines) sections: the
-conversations waiting, oldest first; the agents by routing status, and (when they were fetched)
-the agents in Not Responding, Off Queue and Idle one by one with how long; today's figures with
-the service level target; and the same figures per media type, each judged by its own thresholds.
-Breaching figures carry the table's marks.
+Pure: no widgets. ``detail_sections(stats, thresholds)`` gives (title, lines) sections, the summary
+first (its first ``SUMMARY_SECTIONS``): the conversations now; the agents by routing status; today's
+figures with the service level target. Then the conversations waiting, oldest first; (when they were
+fetched) the agents in Not Responding, Off Queue and Idle one by one with how long; and the same
+figures per media type, each judged by its own thresholds. Breaching figures carry the table's
+marks. ``side_by_side`` lays the summary out in columns when they fit, so that at 80x24 it is all on
+screen; ``trend_label`` says what a sparkline covers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from rich.cells import cell_len, set_cell_size
 
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import AgentActivity, QueueStats
@@ -17,6 +21,19 @@ from queuewatch.present import MARKS, make_row
 from queuewatch.thresholds import Level, Rule, Thresholds, judge, wait_level
 
 Section = tuple[str, list[str]]
+
+#: The first sections sum the queue up (now, agents, today): shown first, side by side when they fit.
+SUMMARY_SECTIONS = 3
+#: Spaces between the summary's columns.
+COLUMN_GAP = 3
+
+
+def _aligned(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """``label  value`` lines, the labels left and the values right, as narrow as they can be."""
+    label_width = max(cell_len(label) for label, _ in pairs) + 2
+    value_width = max(cell_len(value) for _, value in pairs)
+    return [f"{label:<{label_width}}{value:>{value_width}}" for label, value in pairs]
+
 
 #: At most this many waiting conversations are listed; the rest are counted.
 MAX_WAITING_LISTED = 50
@@ -62,7 +79,7 @@ def _agent_lines(stats: QueueStats, idle: str, not_responding: str) -> list[str]
         ("on queue", fmt_count(agents.on_queue)),
         ("members", fmt_count(stats.members)),
     ]
-    return [f"{label:<16}{value:>8}" for label, value in pairs]
+    return _aligned(pairs)
 
 
 def _agents_one_by_one(agents: Sequence[AgentActivity] | None) -> list[str]:
@@ -82,13 +99,13 @@ def _agents_one_by_one(agents: Sequence[AgentActivity] | None) -> list[str]:
     return lines
 
 
-def _target(stats: QueueStats, rule: Rule) -> str:
+def _target(stats: QueueStats, rule: Rule) -> tuple[str, str]:
     if stats.today.sl_target is not None:
-        return f"target {stats.today.sl_target:.0%}"
+        return ("SL target", f"{stats.today.sl_target:.0%}")
     with_levels = [m for m, figures in stats.by_media.items() if figures.today.service_level is not None]
     if len(with_levels) > 1:
-        return "each media type against its own target, below"
-    return f"target {rule.service_level_target:.0%} (default)"
+        return ("SL target", "per media type")  # each against its own, listed by media type below
+    return ("default target", f"{rule.service_level_target:.0%}")
 
 
 def _today_lines(stats: QueueStats, thresholds: Thresholds) -> list[str]:
@@ -99,12 +116,11 @@ def _today_lines(stats: QueueStats, thresholds: Thresholds) -> list[str]:
         ("abandoned", cells["abandoned"].shown),
         ("abandon rate %", cells["abandon_rate"].shown),
         ("service level %", cells["service_level"].shown),
+        _target(stats, thresholds.for_queue(stats.name)),
         ("ASA", cells["asa_s"].shown),
         ("AHT", cells["aht_s"].shown),
     ]
-    lines = [f"{label:<16}{value:>8}" for label, value in pairs]
-    lines[4] += f"   {_target(stats, thresholds.for_queue(stats.name))}"
-    return lines
+    return _aligned(pairs)
 
 
 _MEDIA_HEADER = (
@@ -148,29 +164,83 @@ def detail_title(stats: QueueStats) -> str:
 
 
 def detail_sections(
-    stats: QueueStats,
-    thresholds: Thresholds,
-    agents: Sequence[AgentActivity] | None = None,
-    today_since: str = "",
+    stats: QueueStats, thresholds: Thresholds, agents: Sequence[AgentActivity] | None = None
 ) -> list[Section]:
-    """The detail screen's sections for one queue: (title, lines), plain text.
+    """The detail screen's sections for one queue: (title, lines), plain text; the summary first.
 
-    ``agents`` are the queue's agents one by one (None: not fetched yet); ``today_since`` says
-    when today began (``today since 00:00 Europe/London``).
+    ``agents`` are the queue's agents one by one (None: not fetched yet).
     """
     rule = thresholds.for_queue(stats.name)
     cells = make_row(stats, thresholds).cells
-    now = [
-        f"{'waiting':<16}{cells['waiting'].shown:>8}",
-        f"{'longest wait':<16}{cells['longest_wait_s'].shown:>8}",
-        f"{'interacting':<16}{cells['interacting'].shown:>8}",
-        f"{'alerting':<16}{fmt_count(stats.alerting):>8}",
-    ]
+    now = _aligned(
+        [
+            ("waiting", cells["waiting"].shown),
+            ("longest wait", cells["longest_wait_s"].shown),
+            ("interacting", cells["interacting"].shown),
+            ("alerting", fmt_count(stats.alerting)),
+        ]
+    )
     return [
         ("Now", now),
-        ("Waiting, oldest first", _waiting_lines(stats, rule)),
         ("Agents", _agent_lines(stats, cells["idle"].shown, cells["not_responding"].shown)),
+        ("Today", _today_lines(stats, thresholds)),
+        ("Waiting, oldest first", _waiting_lines(stats, rule)),
         ("Not responding, off queue, idle: who, and for how long", _agents_one_by_one(agents)),
-        (f"Today ({today_since})" if today_since else "Today", _today_lines(stats, thresholds)),
         ("By media type", _media_lines(stats, rule)),
     ]
+
+
+#: A line of laid-out text: its pieces, each with whether it is a section title.
+Line = list[tuple[str, bool]]
+
+
+def side_by_side(sections: Sequence[Section], width: int, gap: int = COLUMN_GAP) -> list[Line]:
+    """Sections as columns next to one another, as many as fit in ``width`` cells; those that do
+    not fit go in a band below, after a blank line. Lines are indented by two under their title."""
+    indented = [(title, [f"  {line}" for line in lines]) for title, lines in sections]
+    widths = [max(cell_len(title), *(cell_len(line) for line in lines)) for title, lines in indented]
+    bands: list[list[int]] = []
+    used = 0
+    for index, column_width in enumerate(widths):
+        if bands and used + gap + column_width <= width:
+            bands[-1].append(index)
+            used += gap + column_width
+        else:
+            bands.append([index])
+            used = column_width
+    out: list[Line] = []
+    for band in bands:
+        if out:
+            out.append([])
+        height = max(len(indented[index][1]) for index in band)
+        for y in range(height + 1):
+            row: Line = []
+            for index in band:
+                title, lines = indented[index]
+                text = title if y == 0 else (lines[y - 1] if y - 1 < len(lines) else "")
+                if row:
+                    row.append((" " * gap, False))
+                row.append((text, y == 0))
+                row.append((set_cell_size("", widths[index] - cell_len(text)), False))
+            while row and not row[-1][0].strip():
+                row.pop()
+            out.append(row)
+    return out
+
+
+def fmt_span(seconds: float) -> str:
+    """How long a trend covers: ``40 s``, ``12 min``."""
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    return f"{round(seconds / 60)} min"
+
+
+def trend_label(what: str, points: Sequence[tuple[float, float]], duration: bool = False) -> str:
+    """What a sparkline shows: the span its samples (``(at, value)``, oldest first) actually cover,
+    the range and the latest value; fewer than two samples are not a trend yet."""
+    if len(points) < 2:
+        return f"{what}: not enough data yet"
+    values = [value for _, value in points]
+    fmt = fmt_duration if duration else (lambda v: f"{v:g}")
+    span = fmt_span(points[-1][0] - points[0][0])
+    return f"{what}, last {span}: {fmt(min(values))} to {fmt(max(values))}, now {fmt(values[-1])}"

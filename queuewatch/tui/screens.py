@@ -10,15 +10,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Label, Static
 
 from queuewatch.columns import COLUMNS
 from queuewatch.formatting import fmt_duration
 from queuewatch.model import MEDIA_TYPES, AgentActivity, QueueStats
-from queuewatch.present import MARKS, Sort
+from queuewatch.present import MARKS, MUTED_MARK, Sort, sparkline
 from queuewatch.thresholds import Level, Override, Rule, Thresholds
-from queuewatch.tui.detail import detail_sections, detail_title
+from queuewatch.trends import Sample
+from queuewatch.tui.detail import (
+    SUMMARY_SECTIONS,
+    Section,
+    detail_sections,
+    detail_title,
+    side_by_side,
+    trend_label,
+)
 
 
 def _rule_lines(rule: Rule) -> list[str]:
@@ -60,9 +70,6 @@ def _override_lines(overrides: Iterable[Override]) -> list[str]:
     return lines
 
 
-Section = tuple[str, list[str]]
-
-
 def help_sections(
     bindings: Iterable[tuple[str, str]],
     thresholds: Thresholds,
@@ -75,7 +82,10 @@ def help_sections(
     moves = [f"{key:<8} {description}" for key, description in navigation]
     columns = [f"{column.header:<8} {column.title}" for column in COLUMNS]
     warn, critical = MARKS[Level.WARN], MARKS[Level.CRITICAL]
-    marks = f"marks             {warn} warning   {critical} critical (also in front of the queue name)"
+    marks = [
+        f"marks             {warn} warning   {critical} critical (also in front of the queue name)",
+        f"                  {MUTED_MARK} alerts muted (x), after the queue's level mark",
+    ]
     sections = [
         ("Keys", keys),
         ("Moving about the table", moves),
@@ -109,7 +119,7 @@ def help_sections(
             ],
         ),
         ("Export", ["e CSV, E JSON: the queues shown, in order, to queuewatch-YYYYMMDD-HHMMSS.csv|json"]),
-        ("Thresholds", [*_rule_lines(thresholds.default), marks]),
+        ("Thresholds", [*_rule_lines(thresholds.default), *marks]),
         ("Per-queue overrides (first match wins per setting)", _override_lines(thresholds.overrides)),
         ("Columns", columns),
     ]
@@ -143,19 +153,52 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_as_content(self._sections), id="help-text")
 
 
-def _trend_label(what: str, values: Sequence[float], fmt: str) -> str:
-    if len(values) < 2:
-        return f"{what}, last 30 min: no trend yet"
-    low, high = min(values), max(values)
-    if fmt == "duration":
-        now = fmt_duration(values[-1])
-        return f"{what}, last 30 min: {fmt_duration(low)} to {fmt_duration(high)}, now {now}"
-    return f"{what}, last 30 min: {low:g} to {high:g}, now {values[-1]:g}"
+class SummaryColumns(Widget):
+    """Sections side by side when the width allows, else one under another; as tall as it needs."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._sections: list[Section] = []
+
+    def show(self, sections: list[Section]) -> None:
+        self._sections = sections
+        self.refresh(layout=True)
+
+    def _content(self, width: int) -> Content:
+        parts: list[str | tuple[str, str]] = []
+        for number, line in enumerate(side_by_side(self._sections, width) if self._sections else []):
+            if number:
+                parts.append("\n")
+            parts.extend((text, "bold underline") if title else text for text, title in line)
+        return Content.assemble(*parts)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(side_by_side(self._sections, width)) if self._sections else 0
+
+    def render(self) -> Content:
+        return self._content(self.content_size.width)
+
+
+class TrendLine(Widget):
+    """A sparkline as wide as the widget, scaled from zero (``present.sparkline``)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values: list[float] = []
+
+    def show(self, values: Sequence[float]) -> None:
+        self.values = list(values)
+        self.display = len(self.values) >= 2  # one sample is no trend
+        self.refresh()
+
+    def render(self) -> Content:
+        return Content(sparkline(self.values, self.content_size.width))
 
 
 class QueueDetailScreen(Screen[None]):
-    """One queue: who waits (oldest first), its agents, today's figures per media type, and the
-    trend of waiting and longest wait. The app calls ``show`` with every new snapshot."""
+    """One queue: first the summary (now, its agents, today), then the trend of waiting and longest
+    wait, who waits (oldest first), its agents one by one and the figures per media type. The app
+    calls ``show`` with every new snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Back"),
@@ -166,18 +209,16 @@ class QueueDetailScreen(Screen[None]):
         super().__init__()
         self.queue_id = queue_id
         self._latest: (
-            tuple[
-                QueueStats | None, Thresholds, list[float], list[float], Sequence[AgentActivity] | None, str
-            ]
-            | None
+            tuple[QueueStats | None, Thresholds, list[Sample], Sequence[AgentActivity] | None, str] | None
         ) = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
+            yield SummaryColumns(id="detail-summary")
             yield Label(id="detail-waiting-label", classes="trend-label")
-            yield Sparkline([], id="detail-waiting-trend")
+            yield TrendLine(id="detail-waiting-trend")
             yield Label(id="detail-longest-label", classes="trend-label")
-            yield Sparkline([], id="detail-longest-trend")
+            yield TrendLine(id="detail-longest-trend")
             yield Static(id="detail-text")
         yield Footer()
 
@@ -188,45 +229,41 @@ class QueueDetailScreen(Screen[None]):
         self,
         stats: QueueStats | None,
         thresholds: Thresholds,
-        waiting: Sequence[float],
-        longest: Sequence[float],
+        samples: Sequence[Sample],
         *,
         agents: Sequence[AgentActivity] | None = None,
         today_since: str = "",
     ) -> None:
-        """Show the queue's latest figures (None: it is no longer listed), its trend, and its
-        agents one by one (None: not fetched yet).
+        """Show the queue's latest figures (None: it is no longer listed), its recent samples, and
+        its agents one by one (None: not fetched yet); ``today_since`` says when today began.
 
         Called before the screen is mounted, it keeps them until it is.
         """
-        self._latest = (stats, thresholds, list(waiting), list(longest), agents, today_since)
+        self._latest = (stats, thresholds, list(samples), agents, today_since)
         if self.is_mounted:
             self._draw()
 
     def _draw(self) -> None:
         if self._latest is None:
             return
-        stats, thresholds, waiting, longest, agents, today_since = self._latest
+        stats, thresholds, samples, agents, today_since = self._latest
         body = self.query_one("#detail-body")
+        summary = self.query_one("#detail-summary", SummaryColumns)
         text = self.query_one("#detail-text", Static)
+        body.border_subtitle = f"{today_since} · Esc back" if today_since else "Esc back"
         if stats is None:
-            body.border_subtitle = "Esc back"
+            summary.show([])
             text.update(Content("This queue is no longer listed."))
         else:
             body.border_title = Content(detail_title(stats))  # literal, never markup
-            body.border_subtitle = "Esc back"
-            text.update(_as_content(detail_sections(stats, thresholds, agents, today_since)))
-        self.query_one("#detail-waiting-label", Label).update(
-            Content(_trend_label("Waiting", waiting, "count"))
-        )
-        self._set_trend("#detail-waiting-trend", waiting)
+            sections = detail_sections(stats, thresholds, agents)
+            summary.show(sections[:SUMMARY_SECTIONS])
+            text.update(_as_content(sections[SUMMARY_SECTIONS:]))
+        waiting = [(s.at, float(s.waiting)) for s in samples if s.waiting is not None]
+        longest = [(s.at, s.longest_wait_s) for s in samples if s.longest_wait_s is not None]
+        self.query_one("#detail-waiting-label", Label).update(Content(trend_label("Waiting", waiting)))
+        self.query_one("#detail-waiting-trend", TrendLine).show([value for _, value in waiting])
         self.query_one("#detail-longest-label", Label).update(
-            Content(_trend_label("Longest wait", longest, "duration"))
+            Content(trend_label("Longest wait", longest, duration=True))
         )
-        self._set_trend("#detail-longest-trend", longest)
-
-    def _set_trend(self, selector: str, values: list[float]) -> None:
-        """A trend needs two samples; one would draw as a misleading full bar."""
-        sparkline = self.query_one(selector, Sparkline)
-        sparkline.data = values
-        sparkline.display = len(values) >= 2
+        self.query_one("#detail-longest-trend", TrendLine).show([value for _, value in longest])

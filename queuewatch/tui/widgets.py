@@ -26,13 +26,20 @@ from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import ColumnKey
 
 from queuewatch.columns import COLUMNS, Column
-from queuewatch.present import Cell, Row, Sort, View, fit_middle, header, totals
+from queuewatch.present import (
+    NAME_MAX_WIDTH,
+    NAME_MIN_WIDTH,
+    Cell,
+    NameCutter,
+    Row,
+    Sort,
+    View,
+    header,
+    totals,
+)
 from queuewatch.thresholds import Level
 from queuewatch.tui.status import StatusParts
 
-#: Narrowest and widest the queue name column gets; names longer than it end in an ellipsis.
-NAME_MIN_WIDTH = 12
-NAME_MAX_WIDTH = 48
 #: Cells name the media type of a mixed figure (``‼ 56 msg``) only while that leaves the queue
 #: names at least this wide (or as wide as they need); otherwise the mark alone is shown there.
 NOTES_MIN_NAME_WIDTH = 20
@@ -97,6 +104,7 @@ class QueueTable(DataTable[TableCell]):
         self._keys = tuple(column.key for column in self.shown_columns)
         self._rows: dict[str, Row] = {}
         self._name_width = NAME_MAX_WIDTH
+        self._names = NameCutter()
         self._styles: dict[Level, Style] = {}
         self.show_notes = True
         """Whether cells name the media type of a mixed figure (there is room for it)."""
@@ -120,7 +128,8 @@ class QueueTable(DataTable[TableCell]):
 
     def cell_segment(self, cell: Cell, width: int) -> Segment:
         """A cell as one segment ``width`` cells wide (0: as wide as it needs): a one-space gap,
-        then the marked text, right-aligned for figures; names are cut in the middle to fit."""
+        then the marked text, right-aligned for figures; names are cut where they differ from the
+        others on show, their marks kept whole."""
         style = self._level_style(cell.level)
         if cell.justify == "right":
             text = f" {cell.shown if self.show_notes else cell.bare}"
@@ -128,7 +137,7 @@ class QueueTable(DataTable[TableCell]):
             if width and size > width:
                 return Segment(set_cell_size(text, width), style)
             return Segment(" " * max(0, width - size) + text, style)
-        name = fit_middle(cell.shown, min(width or self._name_width, self._name_width) - 1)
+        name = self._names.fit(cell, min(width or self._name_width, self._name_width) - 1)
         text = f" {name}"
         return Segment(set_cell_size(text, width) if width else text, style)
 
@@ -169,6 +178,9 @@ class QueueTable(DataTable[TableCell]):
             del self._rows[key]
         for row in rows:
             self._put(row)
+        if self._names.update(row.cells["name"].text for row in rows):
+            self._clear_caches()  # the same name may now be cut elsewhere
+            self.refresh()
         self._fit_widths(rows)
         order = [row.key for row in rows]
         if self.row_keys != order:
