@@ -137,7 +137,11 @@ def cut_name(name: str, width: int, differs: int = 0) -> str:
     if start > 0 and name[start - 1].isalnum():
         start = min(differs, len(name))  # one long word: cut where it differs
     prefix, rest = name[:start], name[start:]
-    head = max((width - 2) // 3, width - 1 - cell_len(rest))
+    # The start keeps what room the telling part leaves, if that is a quarter of the width or more;
+    # else a third, and the telling part is cut at its end too.
+    head = width - 1 - cell_len(rest)
+    if head < max(1, (width - 2) // 4):
+        head = (width - 2) // 3
     if not prefix or head >= cell_len(prefix):
         return _cut_end(name, width)
     if head + 1 + cell_len(rest) > width:

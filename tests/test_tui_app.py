@@ -123,8 +123,27 @@ async def test_queue_names_are_shown_literally(source: FakeSource) -> None:
         assert any("! [VIP] Sales" in line for line in lines)
         assert any("‼ Support EMEA" in line for line in lines)
         long_name = next(line for line in lines if line.startswith(" Retention and"))
-        assert "…" in long_name and "premium accounts " in long_name
-        assert "win-back team for" not in long_name
+        assert "Retention and win-back team for" in long_name, "it differs from the rest at its start"
+        assert "…" in long_name and "premium accounts " not in long_name
+
+
+async def test_names_sharing_their_start_are_cut_where_they_differ_and_the_cut_follows_the_filter() -> None:
+    names = ["Collections - Early Arrears", "Collections - Late Arrears", "Customer Care - Complaints"]
+    source = FakeSource(queue(f"q{n}", name, waiting=n) for n, name in enumerate(names))
+    app = make_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_snapshot(pilot, app)
+        table = app.query_one(QueueTable)
+        assert 12 <= table.columns[ColumnKey("name")].content_width < 20, "names must be cut at 80 columns"
+        cut = {
+            key: table.render_line(1 + table.get_row_index(key)).text.split("  ")[0] for key in ("q0", "q1")
+        }
+        assert "Early" in cut["q0"] and "Late" in cut["q1"], cut
+        assert all("…" in text for text in cut.values())
+        await pilot.press("slash", *"early", "enter")
+        assert order(app) == ["q0"]
+        alone = table.render_line(1).text
+        assert alone.startswith(" Collection") and "Early" not in alone, "alone, it is cut at its end"
 
 
 async def test_filter_is_live_kept_by_enter_and_cleared_by_escape(source: FakeSource) -> None:
@@ -323,6 +342,7 @@ async def test_help_lists_keys_thresholds_and_sort(source: FakeSource) -> None:
         assert next(ln for ln in lines if ln[:1] == ["email"])[:4] == ["email", "4:00:00", "/", "8:00:00"]
         assert "not responding    warn ≥ 1   critical ≥ 3 agents of the queue" in text
         assert "Pause" in text and "ctrl+p" in text
+        assert "⊘ alerts muted" in text, "the mute mark is explained"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -5,18 +5,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Label, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import Label, Static
 
 from queuewatch.model import AgentActivity, Live, MediaStats, QueueStats, Today
 from queuewatch.trends import Trends
 from queuewatch.tui.app import QueuewatchApp
-from queuewatch.tui.screens import HelpScreen, QueueDetailScreen
+from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, SummaryColumns, TrendLine
 from queuewatch.tui.widgets import QueueTable
-from tests.fakes import FakeSource, make_app, order, queue, sample_queues, shown, wait_for_snapshot
+from tests.fakes import (
+    FROZEN_WALL,
+    FakeSource,
+    make_app,
+    order,
+    queue,
+    sample_queues,
+    shown,
+    wait_for_snapshot,
+)
 
 SIZE = (120, 30)
 
@@ -266,11 +277,11 @@ async def test_x_mutes_the_queue_under_the_cursor() -> None:
         await pilot.press("down")
         assert app.query_one(QueueTable).cursor_key == "q-sales"
         await pilot.press("x")
-        assert shown(app, "q-sales", "name") == "! [VIP] Sales (muted)"
+        assert shown(app, "q-sales", "name") == "! ⊘ [VIP] Sales"
         assert notes == [("[VIP] Sales: alerts muted", "information")]
         source.update("q-sales", waiting=30)
         await refresh(pilot, app)
-        assert shown(app, "q-sales", "name") == "‼ [VIP] Sales (muted)"
+        assert shown(app, "q-sales", "name") == "‼ ⊘ [VIP] Sales"
         assert len(notes) == 1, "a muted queue never alerts"
         await pilot.press("x")
         assert shown(app, "q-sales", "name") == "‼ [VIP] Sales"
@@ -284,12 +295,21 @@ def detail_text(app: QueuewatchApp) -> str:
     return str(app.screen.query_one("#detail-text", Static).content)
 
 
+def is_displayed(widget: Widget) -> bool:
+    return widget.display
+
+
+def summary_text(app: QueuewatchApp) -> str:
+    return str(app.screen.query_one("#detail-summary", SummaryColumns).render())
+
+
 async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> None:
     waiting = (("c1", "chat", 40.0), ("c2", "voice", 250.0), ("c3", "voice", 90.0))
     queues = [queue("q-support", "Support EMEA", waiting=3, longest=250.0, waiting_detail=waiting)]
     source = FakeSource([*queues, queue("q-calm", "Calm")])
-    app = make_app(source)
-    app.trends = Trends(window=60, spacing=0.001)
+    wall = [FROZEN_WALL]
+    app = make_app(source, wall_clock=lambda: wall[0])
+    app.trends = Trends(window=600, spacing=10)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         table = app.query_one(QueueTable)
@@ -304,21 +324,26 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
             ["!", "1:30", "voice"],
             ["0:40", "chat"],
         ]
-        assert "Agents" in text and "target 80%" in text
-        trend = app.screen.query_one("#detail-waiting-trend", Sparkline)
-        assert list(trend.data or []) == [3.0]
-        assert not trend.display, "one sample is no trend"
+        summary = summary_text(app).splitlines()
+        assert summary[0].split() == ["Now", "Agents", "Today"], "the summary first, side by side"
+        assert "SL target" in summary_text(app) and "80%" in summary_text(app)
+        trend = app.screen.query_one("#detail-waiting-trend", TrendLine)
+        assert trend.values == [3.0]
+        assert not is_displayed(trend), "one sample is no trend"
+        label = app.screen.query_one("#detail-waiting-label", Label)
+        assert str(label.content) == "Waiting: not enough data yet"
 
+        wall[0] += timedelta(minutes=2)
         source.update("q-support", waiting=1, waiting_detail=(("c2", "voice", 255.0),))
         await refresh(pilot, app)
         lines = detail_text(app).splitlines()
         start = lines.index("Waiting, oldest first")
         assert lines[start + 2].split()[1:] == ["‼", "4:15", "voice"]
         assert lines[start + 3] == "", "the others have been answered"
-        assert list(trend.data or []) == [3.0, 1.0]
-        assert trend.display
-        label = str(app.screen.query_one("#detail-waiting-label", Label).content)
-        assert label == "Waiting, last 30 min: 1 to 3, now 1"
+        assert trend.values == [3.0, 1.0]
+        assert is_displayed(trend)
+        assert str(label.content) == "Waiting, last 2 min: 1 to 3, now 1", "the span the samples cover"
+        assert trend.render_line(0).text.strip() == "█▄", "from zero: 1 of 3 is a low bar, not an empty one"
 
         sort, media = app.sort, app.media
         await pilot.press("n", "s", "m", "slash")  # table keys do nothing here
@@ -330,7 +355,29 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
         await pilot.press("escape")
         assert not isinstance(app.screen, QueueDetailScreen)
         assert table.has_focus and table.cursor_key == "q-support"
-        assert shown(app, "q-support", "name").endswith("Support EMEA (muted)")
+        assert shown(app, "q-support", "name") == "‼ ⊘ Support EMEA"
+
+
+async def test_at_80x24_the_detail_screen_shows_the_summary_before_the_waiting_list() -> None:
+    many = tuple((f"c{n}", "voice", 600.0 - n) for n in range(40))
+    source = FakeSource([queue("q-support", "Support EMEA", waiting=40, longest=600.0, waiting_detail=many)])
+    app = make_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_snapshot(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QueueDetailScreen)
+        summary = screen.query_one("#detail-summary", SummaryColumns)
+        lines = summary_text(app).splitlines()
+        assert lines[0].split() == ["Now", "Agents", "Today"]
+        assert any("members" in line and "ASA" in line for line in lines), "Agents and Today to their ends"
+        assert lines[-1].split()[0] == "AHT"
+        body = screen.query_one("#detail-body").content_region
+        assert summary.region.height == len(lines)
+        assert body.contains_region(summary.region), "all of it on screen, without scrolling"
+        waiting_list = screen.query_one("#detail-text", Static)
+        assert waiting_list.region.y > summary.region.bottom, "the waiting list comes after"
 
 
 async def test_the_detail_lists_its_agents_one_by_one_only_while_it_is_open() -> None:
@@ -461,4 +508,4 @@ async def test_the_optional_trend_column_draws_recent_waiting() -> None:
             source.update("q-billing", waiting=waiting)
             await refresh(pilot, app)
         spark = table.get_cell("q-billing", "trend").cell
-        assert spark.text == "▁▃█" and spark.value == 8, "0, then 2, then 8 waiting"
+        assert spark.text == "▁▄█" and spark.value == 8, "0, then 2, then 8 waiting"
