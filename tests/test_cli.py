@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 import os
 import signal
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.cells import cell_len
@@ -224,22 +224,15 @@ class InterruptedAfter(io.StringIO):
             raise KeyboardInterrupt
 
 
-def test_snapshot_watch_csv_has_one_header_and_when_each_row_was_taken(
-    sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import queuewatch.cli
+def test_snapshot_watch_csv_has_one_header_and_when_each_row_was_taken(sim: SimulatorServer) -> None:
     from queuewatch.config import build_settings
-    from queuewatch.poller import PollerSettings
 
-    def at_once(**settings: Any) -> PollerSettings:
-        """The CLI's poller settings, but polls follow one another at once (no wall-clock wait)."""
-        return PollerSettings(**{**settings, "interval": 0.001, "min_interval": 0.001})
+    readings = itertools.count(step=1000.0)  # every reading an interval on: no poll waits for the next
 
-    monkeypatch.setattr(queuewatch.cli, "PollerSettings", at_once)
     flags = {"region": sim.base_url, "timezone": sim.centre.scenario.timezone}
     settings = build_settings(flags, SIM_CREDS)
     out, err = InterruptedAfter(polls=3), io.StringIO()
-    code = run_snapshot(settings, "csv", True, out, err)
+    code = run_snapshot(settings, "csv", True, out, err, lambda: float(next(readings)))
     assert code == 130, err.getvalue()
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert next(iter(rows[0])) == "taken_at"
