@@ -82,7 +82,7 @@ DROP_ORDER: tuple[str, ...] = (
     "on_queue",
     "abandon_rate",
     "service_level",
-    "available",
+    "idle",
     "longest_wait_s",
     "waiting",
 )

@@ -206,17 +206,25 @@ def compact_table(
 
     The same columns (those the config chose, but the trend: a snapshot has no history), figures
     and marks; one space between columns, a header row. Figures are never cut: when they do not
-    all fit beside names of a readable width, the least important columns (``DROP_ORDER``) are
-    left out, and the last line says which. Names are cut where they differ from the others.
+    all fit beside names of a readable width, first the media type a mixed figure is about goes
+    (``‼ 56 msg`` becomes ``‼ 56``, as on a narrow dashboard), then the least important columns
+    (``DROP_ORDER``), and the last line says which. Names are cut where they differ from the others.
     """
     view = build_view(snapshot.queues, thresholds or Thresholds(), "", Sort("name", descending=False))
     shown = [column for column in columns if column.key != "trend"]
-    natural = {
-        column.key: max([cell_len(column.header), *(row.widths[column.key] for row in view.rows)])
-        for column in shown
-    }
+
+    def widths(notes: bool) -> dict[str, int]:
+        cells = [row.widths if notes else row.bare_widths for row in view.rows]
+        return {
+            column.key: max([cell_len(column.header), *(w[column.key] for w in cells)]) for column in shown
+        }
+
+    natural = widths(notes=True)
     longest_name = min(natural["name"], NAME_MAX_WIDTH)
     least = min(longest_name, PLAIN_NAME_MIN_WIDTH)
+    notes = width - sum(natural[column.key] + 1 for column in shown if column.key != "name") >= least
+    if not notes:
+        natural = widths(notes=False)
     left_out: list[Column] = []
     while True:
         figures = sum(natural[column.key] + 1 for column in shown if column.key != "name")
@@ -245,7 +253,14 @@ def compact_table(
         lines.append(
             line(
                 [
-                    (column, names.fit(cell, name_width) if column.key == "name" else cell.shown)
+                    (
+                        column,
+                        names.fit(cell, name_width)
+                        if column.key == "name"
+                        else cell.shown
+                        if notes
+                        else cell.bare,
+                    )
                     for column in shown
                     for cell in (row.cells[column.key],)
                 ]

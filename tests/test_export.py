@@ -123,7 +123,7 @@ def crowded() -> Snapshot:
     base = sample().queues[0]
     names = ["Collections - Early Arrears", "Collections - Late Arrears", "Customer Care - Complaints"]
     queues = [
-        replace(base, id=f"c{n}", name=name, waiting=16 + n, longest_wait_s=4000.0 + n)
+        replace(base, id=f"c{n}", name=name, waiting=16 + n, longest_wait_s=4000.0 + n, by_media={})
         for n, name in enumerate(names)
     ]
     return replace(sample(), queues=(*sample().queues, *queues))
@@ -169,6 +169,20 @@ def test_a_narrower_table_leaves_out_the_least_important_figures_never_cuts_one(
             cells = make_row(stats, Thresholds()).cells
             for column in kept[1:]:
                 assert cells[column.key].shown in line, "a figure is never cut"
+
+
+def test_a_narrow_table_drops_the_media_notes_before_any_column() -> None:
+    voice = MediaStats(live=Live(waiting=20, longest_wait_s=400.0, interacting=1, alerting=0), today=Today())
+    chat = MediaStats(live=Live(waiting=1, longest_wait_s=10.0, interacting=1, alerting=0), today=Today())
+    mixed = replace(
+        sample().queues[0], id="m", waiting=21, longest_wait_s=400.0, by_media={"voice": voice, "chat": chat}
+    )
+    snapshot = replace(sample(), queues=(mixed,))
+    wide = compact_table(snapshot, width=200).splitlines()
+    assert "‼ 21 voice" in wide[2], "room enough: the media type the breach is about"
+    narrow = compact_table(snapshot, width=80).splitlines()
+    assert "‼ 21 " in narrow[2] and "voice" not in narrow[2], "no room: the mark alone"
+    assert narrow[-1] == "left out to fit 80 columns: AHT, ASA", "with the notes, Ans and Offer would go too"
 
 
 def test_the_plain_table_shows_the_columns_the_config_chose() -> None:

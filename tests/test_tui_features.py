@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -412,10 +413,7 @@ async def test_the_detail_lists_its_agents_one_by_one_only_while_it_is_open() ->
             "off queue          31:40  Aoife Murphy",
             "idle                1:05  Priya Patel",
         ], "longest first within each status; interacting agents are not listed"
-        agents = detail_text(app).splitlines()
-        assert ["not", "responding", "!", "2"] in [line.split() for line in agents], (
-            "warn at 1, critical at 3"
-        )
+        assert re.search(r"not responding +! 2\b", summary_text(app)), "warn at 1, critical at 3"
         asked = len(source.activity_asked)
         assert source.activity_asked[-1] == ("q-support",)
         await pilot.press("escape")
