@@ -19,13 +19,24 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, NoReturn, TextIO
+from datetime import UTC, datetime
+from typing import Any, NoReturn, Protocol, TextIO, runtime_checkable
 
 from queuewatch import __version__, crash
-from queuewatch.config import BOUNDS, CONFIG_VAR, Settings, build_settings, default_config_path
+from queuewatch.config import (
+    BOUNDS,
+    CONFIG_VAR,
+    ID_VARS,
+    REGION_VAR,
+    SECRET_VARS,
+    Settings,
+    build_settings,
+    default_config_path,
+)
 from queuewatch.cpuwatch import ENV_VAR as CPU_WATCH_VAR
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
@@ -189,8 +200,30 @@ def build_parser() -> argparse.ArgumentParser:
 # --- wiring ----------------------------------------------------------------------------------------
 
 
-def make_connect(settings: Settings) -> Callable[[], QueueSource]:
-    """A callable that builds the source. It imports the SDK, so call it off the UI thread."""
+@runtime_checkable
+class Clock(Protocol):
+    """A clock that can be waited on: Unix seconds, and a wait that ends early when ``event`` is set.
+
+    Tests hand ``snapshot`` a fake one (so a backoff or the demo's movement costs no real time);
+    without one, the real clocks are used.
+    """
+
+    def __call__(self) -> float: ...
+
+    def wait(self, event: threading.Event, seconds: float) -> bool: ...
+
+
+def _wall_clock(clock: Clock | None) -> Callable[[], datetime]:
+    if clock is None:
+        return lambda: datetime.now(UTC)
+    return lambda: datetime.fromtimestamp(clock(), UTC)
+
+
+def make_connect(settings: Settings, *, clock: Clock | None = None) -> Callable[[], QueueSource]:
+    """A callable that builds the source. It imports the SDK, so call it off the UI thread.
+
+    ``clock``, if given, is the time the demo simulator runs on and the source reads.
+    """
 
     def connect() -> QueueSource:
         from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
@@ -199,12 +232,16 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
         if settings.demo:
             from queuewatch.simulator import start_demo
 
-            server = start_demo(seed=settings.seed, daytime=True)
+            server = start_demo(seed=settings.seed, daytime=True, clock=clock)
             stop_demo = server.stop
             base_url, credentials = server.base_url, Credentials("demo", "demo")
             timezone = settings.timezone if settings.timezone_chosen else server.centre.scenario.timezone
         else:
-            assert settings.base_url and settings.client_id and settings.client_secret
+            if not (settings.base_url and settings.client_id and settings.client_secret):
+                raise ConfigError(
+                    f"no region or credentials: set {REGION_VAR}, {ID_VARS[0]} and {SECRET_VARS[0]}, "
+                    "or try `queuewatch --demo`"
+                )
             base_url = settings.base_url
             credentials = Credentials(settings.client_id, settings.client_secret.value)
             timezone = settings.timezone
@@ -219,7 +256,7 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
             division_ids=settings.divisions,
         )
         try:
-            return GenesysSource(source_settings, credentials, on_close=stop_demo)
+            return GenesysSource(source_settings, credentials, clock=_wall_clock(clock), on_close=stop_demo)
         except BaseException:
             if stop_demo is not None:
                 stop_demo()
@@ -323,6 +360,9 @@ def run_snapshot(
 ) -> int:
     """Print the queues' figures once (or at every poll with ``watch``, until Ctrl+C: exit 130).
 
+    ``clock`` paces the poller's retries; one that can be waited on (a ``Clock``: tests pass a fake
+    one) also runs the demo, stamps the snapshots and is what the poller sleeps on.
+
     ``width`` is the table's; CSV has its header once, however many polls follow.
     """
     from queuewatch.columns import choose_columns
@@ -360,17 +400,23 @@ def run_snapshot(
                 out.write(compact_table(snap, settings.thresholds, width=width, columns=columns))
             out.flush()
 
-    poller = Poller(
-        make_connect(settings),
-        emit,
-        PollerSettings(
-            interval=settings.interval,
-            max_attempts=None if watch else 4,
-            max_backoff=30,
-            assumed_allowance=settings.requests_per_minute,
-        ),
-        clock=clock,
+    poller_settings = PollerSettings(
+        interval=settings.interval,
+        max_attempts=None if watch else 4,
+        max_backoff=30,
+        assumed_allowance=settings.requests_per_minute,
     )
+    if isinstance(clock, Clock):
+        poller = Poller(
+            make_connect(settings, clock=clock),
+            emit,
+            poller_settings,
+            clock=clock,
+            wall_clock=_wall_clock(clock),
+            wait=clock.wait,
+        )
+    else:
+        poller = Poller(make_connect(settings), emit, poller_settings, clock=clock)
     try:
         poller.run(once=not watch)
     except KeyboardInterrupt:
@@ -406,7 +452,9 @@ def main(
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """The ``queuewatch`` command; returns the exit code. ``clock`` paces ``snapshot``'s retries."""
+    """The ``queuewatch`` command; returns the exit code. ``env`` replaces ``os.environ``; ``clock``
+    paces ``snapshot``'s retries (and, a ``Clock``, stands for every clock it reads: see
+    ``run_snapshot``)."""
     args = build_parser().parse_args(argv)
     environ = dict(os.environ if env is None else env)
     flags: dict[str, Any] = vars(args)

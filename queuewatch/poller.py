@@ -270,8 +270,12 @@ class Poller:
     """Polls a ``QueueSource`` on a schedule and reports through ``emit``.
 
     ``connect`` builds the source; it runs in the poller's thread, so a slow import or the first
-    token request never blocks the caller. Control methods (``stop``, ``refresh_now``, ``pause``,
-    ``resume``, ``set_interval``) are safe to call from any thread.
+    token request never blocks the caller. ``clock`` (monotonic seconds) schedules polls and
+    backoffs, and ``wait(event, seconds)`` is how the poller sleeps on it: it returns when
+    ``event`` is set or ``seconds`` of ``clock`` time have passed (tests pass a fake clock's, so
+    no test waits on the wall clock). ``wall_clock`` stamps the snapshots. Control methods
+    (``stop``, ``refresh_now``, ``pause``, ``resume``, ``set_interval``) are safe to call from any
+    thread.
     """
 
     def __init__(
@@ -282,6 +286,7 @@ class Poller:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
     ) -> None:
         self._connect = connect
         self._emit = emit
@@ -289,6 +294,7 @@ class Poller:
         self._interval = max(self.settings.min_interval, self.settings.interval)
         self._clock = clock
         self._wall = wall_clock
+        self._wait = wait
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -593,7 +599,7 @@ class Poller:
             if refresh:  # say when the poll asked for will come instead
                 stretched = self._interval * self._stretch if self._stretch > 1 else None
                 self._emit(Scheduled(deadline, False, self._interval, stretched))
-            self._wake.wait(min(remaining, 1.0))
+            self._wait(self._wake, min(remaining, 1.0))
             self._wake.clear()
 
     def _sleep_until(self, not_before: float) -> None:
@@ -625,5 +631,5 @@ class Poller:
                 with self._lock:
                     self._refresh = False  # this poll is the one asked for
                 return
-            self._wake.wait(1.0 if due is None else min(1.0, due - now))
+            self._wait(self._wake, 1.0 if due is None else min(1.0, due - now))
             self._wake.clear()

@@ -62,7 +62,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -338,7 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SimulatorServer:
-    """Serves a :class:`ContactCentre` as the Genesys Cloud API on loopback (see the module docstring)."""
+    """Serves a :class:`ContactCentre` as the Genesys Cloud API on loopback (see the module docstring).
+
+    ``clock`` (seconds; only differences matter) times token expiry and the rate-limit windows;
+    tests pass a fake one to expire a token without waiting for it.
+    """
 
     def __init__(
         self,
@@ -354,6 +358,7 @@ class SimulatorServer:
         rate_limit_headers: bool = False,
         detail_limit: int = MAX_OBSERVATIONS,
         truncation: str = "ends",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if detail_limit < 1:
             raise ValueError("detail_limit must be 1 or more")
@@ -371,6 +376,7 @@ class SimulatorServer:
         #: Detail observations per metric before a list is truncated, and which of them it keeps.
         self.detail_limit = detail_limit
         self.truncation = truncation
+        self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._windows: dict[str, list[float]] = {}
@@ -624,7 +630,7 @@ class SimulatorServer:
             )
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._tokens[token] = time.monotonic() + self.token_ttl
+            self._tokens[token] = self._clock() + self.token_ttl
         return _Reply(
             200, _json_bytes({"access_token": token, "token_type": "bearer", "expires_in": self.token_ttl})
         )
@@ -636,7 +642,7 @@ class SimulatorServer:
         token = header[7:].strip()
         with self._lock:
             expiry = self._tokens.get(token)
-            if expiry is not None and expiry <= time.monotonic():
+            if expiry is not None and expiry <= self._clock():
                 del self._tokens[token]
                 expiry = None
         if expiry is None:
@@ -645,7 +651,7 @@ class SimulatorServer:
 
     def _count_request(self, token: str) -> tuple[bool, int]:
         """Count one request in the token's window; (over the limit?, seconds until the window resets)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             window = self._windows.get(token)
             if window is None or now >= window[0] + 60:
@@ -657,7 +663,7 @@ class SimulatorServer:
     def _reset_in(self, token: str) -> int:
         with self._lock:
             window = self._windows.get(token)
-            now = time.monotonic()
+            now = self._clock()
             if window is None or now >= window[0] + 60:
                 return 60
             return max(1, math.ceil(window[0] + 60 - now))
@@ -665,7 +671,7 @@ class SimulatorServer:
     def _limit_headers(self, token: str | None, correlation: str) -> dict[str, str]:
         if not self.rate_limit_headers:
             return {"inin-correlation-id": correlation}
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             window = self._windows.get(token) if token else None
             if window is None or now >= window[0] + 60:
@@ -855,18 +861,23 @@ def start_demo(
     scenario: Scenario | None = None,
     *,
     daytime: bool = False,
+    clock: Callable[[], float] | None = None,
     **server_kwargs: Any,
 ) -> SimulatorServer:
     """A started server over the default scenario (or ``scenario``); stop it with ``.stop()``.
 
     With ``daytime`` the scenario runs in a time zone where it is late morning now, so the
-    demo always shows a contact centre at work.
+    demo always shows a contact centre at work. ``clock`` (Unix seconds) drives both the contact
+    centre and the server's tokens; by default they follow the real time.
     """
     chosen = scenario or default_scenario()
     if daytime:
-        chosen = during_business_hours(chosen)
-    centre = ContactCentre(chosen, seed=seed, speed=speed)
-    return SimulatorServer(centre, port=port, **server_kwargs).start()
+        chosen = during_business_hours(chosen, now=clock() if clock else None)
+    if clock is None:
+        centre = ContactCentre(chosen, seed=seed, speed=speed)
+        return SimulatorServer(centre, port=port, **server_kwargs).start()
+    centre = ContactCentre(chosen, seed=seed, speed=speed, clock=clock)
+    return SimulatorServer(centre, port=port, clock=clock, **server_kwargs).start()
 
 
 __all__ = ["Faults", "SimulatorServer", "start_demo"]

@@ -15,6 +15,7 @@ in a file, no locals) and exits with code 1 and ``crash_line``, the one line nam
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -106,7 +107,8 @@ class QueuewatchApp(App[None]):
     """Every queue, live: a table with thresholds, totals, and the poller's status.
 
     ``connect`` builds the source and runs in the poller's thread, never on the UI thread.
-    ``clock`` and ``wall_clock`` are the poller's too (tests freeze them); ``tz`` is the zone times
+    ``clock``, ``wall_clock`` and ``wait`` are the poller's too (tests freeze them, or pass a fake
+    clock's ``wait`` so that polls and backoffs follow it); ``tz`` is the zone times
     are shown in (None: the source's, whose midnight starts "today", once connected).
     ``on_event`` sees every poller event, in the poller's thread (for logging). ``theme`` is a
     Textual theme name. ``export_dir`` is where ``e`` and ``E`` write (default: the current
@@ -148,6 +150,7 @@ class QueuewatchApp(App[None]):
         initial_filter: str = "",
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = _utc_now,
+        wait: Callable[[threading.Event, float], bool] = threading.Event.wait,
         tz: tzinfo | None = None,
         on_event: Callable[[PollerEvent], None] | None = None,
         theme: str | None = None,
@@ -197,7 +200,9 @@ class QueuewatchApp(App[None]):
         self._view = View(rows=(), queues=(), total=0)
         self._stale_said = False
         """Going stale has been announced, and coming back has not yet."""
-        self.poller = Poller(connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock)
+        self.poller = Poller(
+            connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock, wait=wait
+        )
         self.cpu_watch = CpuWatch(self.poller.state_line) if cpu_watch else None
         """Logs every thread's stack when the process spins (``QUEUEWATCH_CPU_WATCH``)."""
 
