@@ -22,6 +22,7 @@ import statistics
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from queuewatch.errors import ConfigError
 from queuewatch.model import Agents, QueueStats, Snapshot, Today
@@ -76,7 +77,7 @@ def churn(queues: list[QueueStats], rng: random.Random, share: float = 0.2) -> l
     return changed
 
 
-def refuse() -> object:
+def refuse() -> NoReturn:
     raise ConfigError("benchmark: no source")
 
 

@@ -1,10 +1,13 @@
 """Soak: thousands of polls with random faults; threads, open files and memory must stay flat.
 
 Runs the real poller and the real Genesys source against the simulator at an accelerated cadence
-(a few milliseconds between polls) while a fault thread throws 5xx, dropped connections, malformed
-JSON, slow replies, 429 bursts and token revocations at it. The simulator runs in a process of its
-own (driven through its admin endpoint), so threads, files and memory are queuewatch's alone.
-Prints the figures.
+(a few milliseconds between polls). After each poll a seeded choice of fault is set for the
+requests that follow: 5xx, dropped connections, malformed JSON, slow replies, 429 bursts, token
+revocations, outages long enough to fail a whole poll. The faults follow the polls, not a timer,
+so the same seed throws the same faults in the same order however busy the machine is (the
+batches of each poll still race each other for them). The simulator runs in a process of its own
+(driven through its admin endpoint), so threads, files and memory are queuewatch's alone. Prints
+the figures.
 
     python bench/soak.py [--polls 2000]
 
@@ -82,10 +85,15 @@ def _admin(base_url: str, path: str, body: dict[str, object] | None = None) -> N
         reply.read()
 
 
-def _inject_faults(base_url: str, stop: threading.Event, seed: int) -> None:
-    """Every few tens of milliseconds, set one random fault for the next few requests."""
-    rng = random.Random(seed)
-    while not stop.wait(0.05):
+class FaultPlan:
+    """One seeded fault after each poll, set on the simulator before the next one starts."""
+
+    def __init__(self, base_url: str, seed: int) -> None:
+        self.base_url = base_url
+        self.rng = random.Random(seed)
+
+    def next(self) -> None:
+        rng, base_url = self.rng, self.base_url
         roll = rng.random()
         if roll < 0.3:
             faults: dict[str, object] = {"fail_rate": 1.0, "fail_status": rng.choice([500, 502, 503, 504])}
@@ -95,11 +103,14 @@ def _inject_faults(base_url: str, stop: threading.Event, seed: int) -> None:
         elif roll < 0.5:
             _admin(base_url, "/admin/faults", {"malformed_rate": 1.0, "remaining": 1})
         elif roll < 0.55:
-            _admin(base_url, "/admin/faults", {"hang_s": 0.4, "remaining": 1})
+            _admin(base_url, "/admin/faults", {"hang_s": 0.3, "remaining": 1})
         elif roll < 0.7:
             _admin(base_url, "/admin/faults", {"rate_limit_next": 3, "retry_after": None})
         elif roll < 0.75:
             _admin(base_url, "/admin/revoke-tokens")
+        elif roll < 0.8:
+            # An outage: every request of the next poll fails, so the poller backs off.
+            _admin(base_url, "/admin/faults", {"fail_rate": 1.0, "fail_status": 503, "remaining": 12})
         else:
             _admin(base_url, "/admin/reset")
 
@@ -138,7 +149,7 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
 
     threading.excepthook = record_unhandled
     simulator, base_url = _start_simulator(seed)
-    stop_faults = threading.Event()
+    plan = FaultPlan(base_url, seed)
     done = threading.Event()
     settings = SourceSettings(
         base_url=base_url,
@@ -146,7 +157,7 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
         batch_size=10,
         concurrency=4,
         connect_timeout=0.5,
-        read_timeout=0.25,
+        read_timeout=0.1,
     )
     poller: Poller
 
@@ -160,6 +171,8 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
             if result.polls >= polls:
                 done.set()
                 poller.stop()
+            else:
+                plan.next()
         elif isinstance(event, BackingOff):
             result.backoffs += 1
         elif isinstance(event, PollFailed):
@@ -179,18 +192,14 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
             assumed_allowance=10**9,
         ),
     )
-    faults = threading.Thread(target=_inject_faults, args=(base_url, stop_faults, seed), daemon=True)
     started = time.monotonic()
     thread = threading.Thread(target=poller.run, name="soak-poller")
     thread.start()
-    faults.start()
     try:
         done.wait()
     finally:
         poller.stop()
         thread.join(5)
-        stop_faults.set()
-        faults.join(5)
         simulator.terminate()
         simulator.wait(10)
         threading.excepthook = previous_hook

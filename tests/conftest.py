@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from queuewatch.simulator import ContactCentre, SimulatorServer, default_scenario
 from queuewatch.simulator.scenario import during_business_hours
+from tests.fixture_types import Admin, Served, SourceFor
+
+if TYPE_CHECKING:  # the SDK takes seconds to import: only the tests that use it pay for it
+    from queuewatch.genesys import GenesysSource
 
 
 @pytest.fixture(autouse=True)
@@ -55,20 +59,20 @@ def call_admin(server: SimulatorServer, path: str, body: dict[str, Any] | None =
 
 
 @pytest.fixture
-def admin():
+def admin() -> Admin:
     """``admin(server, "/admin/faults", {...})``: drive the simulator's faults and state."""
     return call_admin
 
 
 @pytest.fixture
-def source_for():
+def source_for() -> Iterator[SourceFor]:
     """Build real GenesysSources against a server; all are closed at the end of the test."""
     from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
 
     made: list[GenesysSource] = []
 
-    def make(server: SimulatorServer, secret: str = "secret", **settings: Any) -> GenesysSource:
-        zone = server.centre.scenario.timezone if hasattr(server, "centre") else "UTC"
+    def make(server: Served, secret: str = "secret", **settings: Any) -> GenesysSource:
+        zone = server.centre.scenario.timezone if isinstance(server, SimulatorServer) else "UTC"
         options = {"label": "sim", "connect_timeout": 1.0, "read_timeout": 2.0, "timezone": zone, **settings}
         source = GenesysSource(SourceSettings(base_url=server.base_url, **options), Credentials("id", secret))
         made.append(source)

@@ -14,7 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widget import Widget
 
 from queuewatch.errors import SourceError
 from queuewatch.model import (
@@ -34,6 +37,7 @@ from queuewatch.source import PartResult, RateStatus
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.widgets import QueueTable
+from tests.clocks import FakeClock
 
 FROZEN_WALL = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
 
@@ -138,7 +142,7 @@ class FakeSource:
         self._queues = list(queues)
         self._agents: dict[str, tuple[AgentActivity, ...]] = {}
         self.activity_asked: list[tuple[str, ...]] = []
-        self._failures: list[SourceError] = []
+        self._failures: list[Exception] = []
         self._failing: SourceError | None = None
         self.observe_calls = 0
         self.closed = threading.Event()
@@ -159,8 +163,8 @@ class FakeSource:
         with self._lock:
             self._agents[queue_id] = tuple(agents)
 
-    def fail_next(self, *errors: SourceError) -> None:
-        """The next calls of ``observe`` raise these, in order."""
+    def fail_next(self, *errors: Exception) -> None:
+        """The next calls of ``observe`` raise these, in order (a ``SourceError``, or a bug)."""
         with self._lock:
             self._failures.extend(errors)
 
@@ -241,9 +245,13 @@ def make_app(
     interval: float = 5.0,
     thresholds: Thresholds | None = None,
     frozen: bool = False,
+    clock: FakeClock | None = None,
     **options: Any,
 ) -> QueuewatchApp:
-    """The dashboard on ``source``; ``frozen`` stops both clocks (for snapshots)."""
+    """The dashboard on ``source``; ``frozen`` stops both clocks (for snapshots); with ``clock`` the
+    poller and the status bar run on that fake clock."""
+    if clock is not None:
+        options.update(clock=clock, wall_clock=clock.datetime, wait=clock.wait)
     if frozen:
         options.setdefault("clock", lambda: 1000.0)
         options.setdefault("wall_clock", lambda: FROZEN_WALL)
@@ -257,7 +265,7 @@ def make_app(
     )
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Let the app run until ``condition()`` holds; fail the test after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -269,10 +277,40 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
 
 
 async def wait_for_snapshot(
-    pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None, timeout: float = 15.0
+    pilot: Pilot[Any], app: QueuewatchApp, than: Snapshot | None = None, timeout: float = 30.0
 ) -> None:
     """Wait until the app has applied a snapshot newer than ``than`` (any, if None)."""
     await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot is not than, timeout)
+
+
+def poller_ended(app: QueuewatchApp, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set when the app's poller has returned from ``run`` (its thread is free to end)."""
+    ended = threading.Event()
+    run = app.poller.run
+
+    def run_then_say_so(*, once: bool = False) -> None:
+        try:
+            run(once=once)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(app.poller, "run", run_then_say_so)
+    return ended
+
+
+def displayed(widget: Widget) -> bool:
+    """Whether ``widget`` is displayed now (read afresh: a key press may have changed it)."""
+    return widget.display
+
+
+def screen_of(app: QueuewatchApp) -> Screen[Any]:
+    """The screen on top now (read afresh: a key press may have changed it)."""
+    return app.screen
+
+
+def media_of(app: QueuewatchApp) -> str | None:
+    """The media type filter in force now (read afresh: a key press may have changed it)."""
+    return app.media
 
 
 def shown(app: QueuewatchApp, queue_id: str, column: str) -> str:

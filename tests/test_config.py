@@ -1,10 +1,13 @@
 """Settings from flags > environment > file > defaults, and one clear line for each mistake."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from queuewatch.config import build_settings, load_file
+from queuewatch.config import Settings, build_settings, load_file
 from queuewatch.errors import ConfigError
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s3cret-value"}
@@ -16,7 +19,12 @@ def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
-def settings(tmp_path: Path, flags: dict | None = None, env: dict | None = None, text: str | None = None):
+def settings(
+    tmp_path: Path,
+    flags: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    text: str | None = None,
+) -> Settings:
     path = tmp_path / "config.toml"
     if text is not None:
         path.write_text(text)
@@ -74,7 +82,7 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_is_one_line(
-    tmp_path: Path, flags: dict, env: dict, text: str | None, expected: str
+    tmp_path: Path, flags: dict[str, Any], env: dict[str, str], text: str | None, expected: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(tmp_path, flags, env, text)

@@ -6,17 +6,20 @@ import pytest
 
 from queuewatch.cli import main
 from queuewatch.simulator import ContactCentre, SimulatorServer
+from tests.fixture_types import Served
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "zz-Doctor-Secret-99"}
 
 
-def doctor(capsys: pytest.CaptureFixture[str], server: SimulatorServer, env: dict[str, str] = CREDS):
+def doctor(
+    capsys: pytest.CaptureFixture[str], server: Served, env: dict[str, str] = CREDS
+) -> tuple[int, str, str]:
     code = main(["doctor", "--region", server.base_url], env=env)
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_everything_in_place(capsys, sim: SimulatorServer) -> None:
+def test_everything_in_place(capsys: pytest.CaptureFixture[str], sim: SimulatorServer) -> None:
     code, out, _ = doctor(capsys, sim)
     assert code == 0
     lines = out.splitlines()
@@ -35,7 +38,9 @@ def test_everything_in_place(capsys, sim: SimulatorServer) -> None:
     assert lines[-1] == "all checks passed"
 
 
-def test_a_missing_permission_says_what_to_add(capsys, sim: SimulatorServer) -> None:
+def test_a_missing_permission_says_what_to_add(
+    capsys: pytest.CaptureFixture[str], sim: SimulatorServer
+) -> None:
     sim.faults.update({"deny": ["analytics:conversationAggregate:view"]})
     code, out, _ = doctor(capsys, sim)
     assert code == 3
@@ -44,7 +49,7 @@ def test_a_missing_permission_says_what_to_add(capsys, sim: SimulatorServer) -> 
     assert out.splitlines()[-1] == "some checks failed"
 
 
-def test_rejected_credentials(capsys, centre: ContactCentre) -> None:
+def test_rejected_credentials(capsys: pytest.CaptureFixture[str], centre: ContactCentre) -> None:
     with SimulatorServer(centre, port=0, client_id="id", client_secret="other") as server:
         code, out, err = doctor(capsys, server)
     assert code == 3
@@ -52,9 +57,9 @@ def test_rejected_credentials(capsys, centre: ContactCentre) -> None:
     assert CREDS["GENESYSCLOUD_OAUTHCLIENT_SECRET"] not in out + err
 
 
-def test_unreachable(capsys) -> None:
+def test_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     class Gone:
         base_url = "http://127.0.0.1:9"
 
-    code, out, _ = doctor(capsys, Gone())  # type: ignore[arg-type]
+    code, out, _ = doctor(capsys, Gone())
     assert code == 4 and "✗ cannot reach 127.0.0.1:9" in out

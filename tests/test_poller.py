@@ -29,6 +29,7 @@ from queuewatch.poller import (
     budget_stretch,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
+from tests.clocks import FakeClock
 from tests.fakes import SteppedClock
 
 QUEUES = [QueueInfo("q1", "Sales"), QueueInfo("q2", "Billing")]
@@ -101,23 +102,52 @@ class Scripted:
         self.closed = True
 
 
-def run_poller(
-    source: Scripted,
-    settings: PollerSettings,
-    until: Callable[[list[PollerEvent]], bool],
-    timeout: float = 10.0,
-) -> tuple[Poller, list[PollerEvent]]:
-    events: list[PollerEvent] = []
-    poller = Poller(lambda: source, events.append, settings)
+@dataclass
+class Started:
+    """A poller running in its thread on a fake clock, and what it said, each with the clock's time."""
+
+    poller: Poller
+    clock: FakeClock
+    thread: threading.Thread
+    timed: list[tuple[float, PollerEvent]]
+
+    @property
+    def events(self) -> list[PollerEvent]:
+        return [event for _, event in self.timed]
+
+    def when(self, kind: type[PollerEvent], nth: int = 0) -> float:
+        """The clock's time of the ``nth`` event of ``kind``."""
+        return [at for at, event in self.timed if isinstance(event, kind)][nth]
+
+    def stop(self) -> None:
+        self.poller.stop()
+        self.thread.join(2)
+        assert not self.thread.is_alive(), "the poller stops promptly"
+
+
+def start_poller(source: Scripted, settings: PollerSettings | None = None) -> Started:
+    clock = FakeClock()
+    timed: list[tuple[float, PollerEvent]] = []
+
+    def emit(event: PollerEvent) -> None:
+        timed.append((clock(), event))
+
+    poller = Poller(lambda: source, emit, settings, clock=clock, wall_clock=clock.datetime, wait=clock.wait)
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
-    while not until(events) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    poller.stop()
-    thread.join(2)
-    assert not thread.is_alive(), "the poller stops promptly"
-    return poller, events
+    return Started(poller, clock, thread, timed)
+
+
+def run_poller(
+    source: Scripted, settings: PollerSettings, until: Callable[[list[PollerEvent]], bool]
+) -> Started:
+    """Run the poller on a fake clock, jumping to each wake-up, until ``until(events)``; then stop it."""
+    started = start_poller(source, settings)
+    try:
+        started.clock.run_until(lambda: until(started.events))
+    finally:
+        started.stop()
+    return started
 
 
 def snapshots(events: list[PollerEvent]) -> list[SnapshotReady]:
@@ -138,12 +168,23 @@ def test_once_gives_one_snapshot_with_today() -> None:
 
 def test_rate_limit_backs_off_for_retry_after_then_recovers() -> None:
     source = Scripted(observe_script=[RateLimited(1, "/obs")])
-    started = time.monotonic()
-    _, events = run_poller(source, PollerSettings(interval=1), lambda ev: bool(snapshots(ev)))
-    backoff = next(e for e in events if isinstance(e, BackingOff))
+    run = run_poller(source, PollerSettings(interval=1), lambda ev: bool(snapshots(ev)))
+    backoff = next(e for e in run.events if isinstance(e, BackingOff))
     assert (backoff.kind, backoff.delay, backoff.attempt) == ("rate_limited", 1.0, 1)
-    assert snapshots(events), "recovers after the wait"
-    assert time.monotonic() - started >= 1.0
+    assert run.when(SnapshotReady) - run.when(BackingOff) == 1.0, "recovers after exactly Retry-After"
+
+
+def test_an_unexpected_error_is_reported_and_the_poll_tried_again_after_a_minute() -> None:
+    """A bug in queuewatch itself: the poller says so, stays up, and tries again 60 s later."""
+    source = Scripted(observe_script=[ZeroDivisionError("division by zero")])
+    run = run_poller(source, PollerSettings(interval=5), lambda ev: bool(snapshots(ev)))
+    (failed,) = [e for e in run.events if isinstance(e, PollFailed)]
+    assert (failed.part, failed.kind, failed.fatal) == ("poll", "internal", False)
+    assert failed.message == "unexpected ZeroDivisionError: division by zero"
+    assert failed.retry_at == run.when(PollFailed) + 60
+    assert run.when(SnapshotReady) == failed.retry_at, "tried again after 60 s, not before"
+    assert source.calls == ["queues", "observe", "observe", "today"]
+    assert not any(isinstance(e, BackingOff) for e in run.events), "not retried in a loop"
 
 
 def test_permission_missing_on_aggregates_keeps_live_figures() -> None:
@@ -186,29 +227,20 @@ def test_credentials_rejected_at_connect_is_reported_not_raised() -> None:
 
 def test_pause_refresh_and_interval_changes_are_scheduled() -> None:
     source = Scripted()
-
-    def until(events: list[PollerEvent]) -> bool:
-        return len(snapshots(events)) >= 1
-
-    events: list[PollerEvent] = []
-    poller = Poller(lambda: source, events.append, PollerSettings(interval=30))
-    thread = threading.Thread(target=poller.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not until(events) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    poller.pause()
-    time.sleep(0.2)
-    assert any(isinstance(e, Scheduled) and e.paused for e in events)
-    poller.set_interval(0.2)
-    assert poller.interval == 1.0, "clamped to the minimum"
-    poller.refresh_now()
-    deadline = time.monotonic() + 5
-    while len(snapshots(events)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    poller.stop()
-    thread.join(2)
-    assert len(snapshots(events)) >= 2, "refresh now polls at once, even when paused"
+    run = start_poller(source, PollerSettings(interval=30))
+    try:
+        run.clock.run_until(lambda: snapshots(run.events))
+        run.poller.pause()
+        run.clock.run_until(lambda: any(isinstance(e, Scheduled) and e.paused for e in run.events))
+        paused_at = run.clock()
+        run.clock.run_until(lambda: run.clock() >= paused_at + 120)
+        assert len(snapshots(run.events)) == 1, "no poll while paused, however long"
+        assert run.poller.set_interval(0.2) == 1.0, "clamped to the minimum"
+        run.poller.refresh_now()
+        run.clock.run_until(lambda: len(snapshots(run.events)) >= 2)
+        assert not run.poller.paused, "refresh now polls at once, even when paused, and resumes"
+    finally:
+        run.stop()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -275,22 +307,15 @@ def test_refresh_after_a_partial_retry_after_waits_for_it_too() -> None:
 
 @pytest.mark.parametrize("error", [Unavailable("down"), RateLimited(None, "/x")])
 def test_stop_during_backoff_is_prompt(error: SourceError) -> None:
+    """On a clock that never moves, a backoff never ends by itself: only ``stop`` can end the run."""
     source = Scripted(observe_script=[error] * 50)
-    settings = PollerSettings(interval=1, max_backoff=60)
-    events: list[PollerEvent] = []
-    poller = Poller(lambda: source, events.append, settings)
-    thread = threading.Thread(target=poller.run, daemon=True)
-    thread.start()
+    run = start_poller(source, PollerSettings(interval=1, max_backoff=60))
     deadline = time.monotonic() + 5
-    while not any(isinstance(e, BackingOff) for e in events) and time.monotonic() < deadline:
+    while not any(isinstance(e, BackingOff) for e in run.events) and time.monotonic() < deadline:
         time.sleep(0.01)
-    stopped = time.monotonic()
-    poller.stop()
-    thread.join(3)
-    assert not thread.is_alive()
-    assert time.monotonic() - stopped < 2.0, (
-        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
-    )
+    assert run.clock.sleeping(), "backing off"
+    run.stop()
+    assert source.closed
 
 
 def test_snapshot_time_is_the_wall_clock() -> None:

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
+from queuewatch.columns import COLUMN_KEYS, COLUMNS_BY_KEY
 from queuewatch.formatting import fmt_duration, fmt_percent
 from queuewatch.model import Live, MediaStats, QueueStats, Today
 from queuewatch.present import (
-    COLUMN_KEYS,
-    COLUMNS_BY_KEY,
     DEFAULT_SORT,
     Cell,
     NameCutter,
@@ -296,7 +295,7 @@ def _multimedia(id: str, name: str, media: tuple[str, ...]) -> QueueStats:
 
 
 def test_media_filter_cycles_through_every_type_and_back() -> None:
-    seen = [None]
+    seen: list[str | None] = [None]
     while (media := next_media(seen[-1])) is not None:
         seen.append(media)
     assert seen == [None, "voice", "chat", "email", "message", "callback"]

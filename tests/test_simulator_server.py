@@ -20,6 +20,7 @@ from PureCloudPlatformClientV2.rest import ApiException
 from queuewatch.errors import ConfigError
 from queuewatch.simulator import ContactCentre, Faults, SimulatorServer, cli, default_scenario, start_demo
 from queuewatch.simulator.scenario import name_id
+from tests.clocks import FakeClock
 
 START = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 QUEUES = "/api/v2/routing/queues"
@@ -360,10 +361,13 @@ def test_missing_and_unknown_tokens_are_401(http: Http) -> None:
 
 def test_tokens_expire() -> None:
     centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
-    with SimulatorServer(centre, token_ttl=1) as short:
+    clock = FakeClock()
+    with SimulatorServer(centre, token_ttl=60, clock=clock) as short:
         http = Http(short)
         assert http.api("GET", QUEUES).status == 200
-        time.sleep(1.1)
+        clock.advance(59.9)
+        assert http.api("GET", QUEUES).status == 200
+        clock.advance(0.1)
         assert_genesys_error(http.api("GET", QUEUES), 401, "bad.credentials")
         http.token = http.login()
         assert http.api("GET", QUEUES).status == 200
@@ -425,17 +429,20 @@ def test_denied_permission_is_403_naming_it(http: Http) -> None:
 
 def test_no_rate_limit_headers_and_429_with_retry_after() -> None:
     centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
-    with SimulatorServer(centre, rate_limit=3) as limited:
+    clock = FakeClock()
+    with SimulatorServer(centre, rate_limit=3, clock=clock) as limited:
         http = Http(limited)
         for _ in range(3):
             reply = http.api("GET", QUEUES)
             assert reply.status == 200 and like_a_real_org(reply)
+        clock.advance(20)
         over = http.api("GET", QUEUES)
         body = assert_genesys_error(over, 429, "too.many.requests.retry.after")
-        wait = int(over.headers["Retry-After"])
-        assert wait in range(1, 61)
-        assert body["message"] == f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds"
+        assert over.headers["Retry-After"] == "40", "until the window of a minute resets"
+        assert body["message"] == "Rate limit exceeded the maximum. Retry the request in [40] seconds"
         assert like_a_real_org(over)
+        clock.advance(40)
+        assert http.api("GET", QUEUES).status == 200, "a new window"
         client = pc.ApiClient(host=limited.base_url).get_client_credentials_token("id", "secret")
         client.get_http_client().rest_client.pool_manager = urllib3.PoolManager(retries=False)
         pc.RoutingApi(client).get_routing_queues()
@@ -480,13 +487,13 @@ def test_fault_remaining_switches_off(http: Http) -> None:
 
 
 def test_fault_latency_and_hang(http: Http) -> None:
-    http.admin("/admin/faults", {"latency_ms": 200})
+    http.admin("/admin/faults", {"latency_ms": 50})
     began = time.perf_counter()
     assert http.api("GET", QUEUES).status == 200
-    assert time.perf_counter() - began >= 0.2
-    http.admin("/admin/faults", {"latency_ms": 0, "hang_s": 1.0})
+    assert time.perf_counter() - began >= 0.05
+    http.admin("/admin/faults", {"latency_ms": 0, "hang_s": 2.0})
     with pytest.raises(urllib3.exceptions.ReadTimeoutError):
-        http.api("GET", QUEUES, timeout=0.3)
+        http.api("GET", QUEUES, timeout=0.01)
 
 
 def test_fault_drop(http: Http) -> None:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +23,14 @@ from queuewatch.tui.app import QueuewatchApp, stylesheet_path
 from queuewatch.tui.messages import PollerReported, SnapshotReceived
 from queuewatch.tui.screens import HelpScreen
 from queuewatch.tui.widgets import FilterInput, QueueTable
+from tests.clocks import FakeClock
 from tests.fakes import (
     FakeSource,
     SteppedClock,
+    displayed,
     make_app,
     order,
+    poller_ended,
     queue,
     sample_queues,
     shown,
@@ -162,7 +164,7 @@ async def test_filter_is_live_kept_by_enter_and_cleared_by_escape(source: FakeSo
         assert field.display
         assert order(app) == ["q-support"]
         await pilot.press("slash", "escape")
-        assert not field.display
+        assert not displayed(field)
         assert app.query_one(QueueTable).has_focus
         assert len(order(app)) == 5
         assert status_text(app, "count") == "5 queues"
@@ -252,16 +254,17 @@ async def test_queues_that_leave_and_come_are_removed_and_added(source: FakeSour
 
 
 async def test_pause_stops_polls_and_resume_restarts_them(source: FakeSource) -> None:
-    app = make_app(source, interval=1.0)
+    clock = FakeClock()
+    app = make_app(source, interval=1.0, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         await pilot.press("p")
         await wait_for(pilot, lambda: status_text(app, "next") == "paused")
-        calls = source.observe_calls
-        await pilot.pause(1.6)
-        assert source.observe_calls == calls
+        calls, paused_at = source.observe_calls, clock()
+        await clock.run_until_async(pilot, lambda: clock() >= paused_at + 60)
+        assert source.observe_calls == calls, "a minute paused, and no poll"
         await pilot.press("p")
-        await wait_for(pilot, lambda: source.observe_calls > calls, timeout=3)
+        await clock.run_until_async(pilot, lambda: source.observe_calls > calls)
         await wait_for(pilot, lambda: status_text(app, "next").startswith(("next in", "updating")))
 
 
@@ -297,7 +300,7 @@ async def test_unavailable_backs_off_with_attempts_until_it_recovers(source: Fak
         await wait_for_snapshot(pilot, app)
         source.fail_until_further_notice(Unavailable("HTTP 503"))
         await pilot.press("r")
-        await wait_for(pilot, lambda: attempt_shown(app) >= 2, timeout=10)
+        await wait_for(pilot, lambda: attempt_shown(app) >= 2)
         assert status_text(app, "problem").startswith("Genesys unavailable — retrying in ")
         source.fail_until_further_notice(None)
         before = app.snapshot
@@ -306,19 +309,45 @@ async def test_unavailable_backs_off_with_attempts_until_it_recovers(source: Fak
         assert status_text(app, "problem") == ""
 
 
-async def test_quit_during_a_backoff_returns_within_a_second(source: FakeSource) -> None:
-    app = make_app(source)
+async def test_a_bug_in_queuewatch_is_shown_and_tried_again_after_a_minute(source: FakeSource) -> None:
+    """The README's last fault: ``unexpected …`` in the status bar, the dashboard stays up, and the
+    poll is tried again 60 s later."""
+    clock = FakeClock()
+    app = make_app(source, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        good = app.snapshot
+        source.fail_next(ZeroDivisionError("division by zero"))
+        await clock.tick_async(pilot, 5)  # the next poll
+        await wait_for(pilot, lambda: status_text(app, "problem").startswith("unexpected"))
+        failed_at = clock()
+        assert status_text(app, "problem") == (
+            "unexpected ZeroDivisionError: division by zero — asking again in 1 min"
+        )
+        assert app.snapshot is good and app.query_one(QueueTable).row_count == 5, "the last picture stays"
+        await clock.run_until_async(pilot, lambda: app.snapshot is not good)
+        assert app.snapshot is not None
+        assert app.snapshot.taken_at.timestamp() == failed_at + 60, "polled again a minute later"
+        assert status_text(app, "problem") == ""
+
+
+async def test_quit_during_a_backoff_is_not_held_up_by_it(
+    source: FakeSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller's clock never moves here, so the 60 s backoff never ends by itself: quitting must
+    stop the poller, not wait for it (its thread would hold up the process's exit)."""
+    clock = FakeClock()
+    app = make_app(source, clock=clock)
+    ended = poller_ended(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         source.fail_next(RateLimited(retry_after=60, endpoint="/x"))
         await pilot.press("r")
         await wait_for(pilot, lambda: status_text(app, "problem").startswith("rate limited"))
-        started = time.monotonic()
+        assert clock.sleeping()
         await pilot.press("q")
-    assert source.closed.wait(1.0)
-    assert time.monotonic() - started < 2.0, (
-        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
-    )
+    assert ended.wait(5), "the poller stopped"
+    assert source.closed.is_set()
 
 
 async def test_help_lists_keys_thresholds_and_sort(source: FakeSource) -> None:

@@ -23,9 +23,11 @@ from tests.fakes import (
     FROZEN_WALL,
     FakeSource,
     make_app,
+    media_of,
     order,
     queue,
     sample_queues,
+    screen_of,
     shown,
     wait_for_snapshot,
 )
@@ -207,7 +209,7 @@ async def test_m_cycles_the_media_filter_combined_with_the_name_filter() -> None
         await pilot.press("m", "m", "m")
         assert app.media == "callback" and order(app) == []
         await pilot.press("m")
-        assert app.media is None
+        assert media_of(app) is None
         assert len(order(app)) == 4
         assert shown(app, "q-both", "waiting") == "‼ 17 voice", "a mixed figure names the media breaching"
         assert status_count(app) == "4 queues"
@@ -354,7 +356,7 @@ async def test_enter_opens_the_queue_in_detail_live_and_escape_goes_back() -> No
         assert app.alerter.muted == {"q-support"}
 
         await pilot.press("escape")
-        assert not isinstance(app.screen, QueueDetailScreen)
+        assert not isinstance(screen_of(app), QueueDetailScreen)
         assert table.has_focus and table.cursor_key == "q-support"
         assert shown(app, "q-support", "name") == "‼ ⊘ Support EMEA"
 
@@ -481,17 +483,21 @@ async def test_the_config_chooses_the_columns_and_their_order() -> None:
         assert ColumnKey("aht_s") not in table.columns
 
 
-async def test_desktop_notification_on_alerts_when_asked() -> None:
-    for asked in (True, False):
-        source = FakeSource(sample_queues())
-        app = make_app(source, desktop_notify=asked)
-        sent: list[str] = []
-        app.notify_desktop = sent.append  # type: ignore[method-assign]
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for_snapshot(pilot, app)
-            source.update("q-billing", waiting=20)
-            await refresh(pilot, app)
-        assert sent == (["queuewatch: Billing critical: 20 waiting (≥ 15)"] if asked else [])
+@pytest.mark.parametrize("asked", [True, False])
+async def test_desktop_notification_on_alerts_when_asked(asked: bool) -> None:
+    source = FakeSource(sample_queues())
+    app = make_app(source, desktop_notify=asked)
+    sent: list[str] = []
+
+    def record(message: str) -> None:
+        sent.append(message)
+
+    app.notify_desktop = record  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        source.update("q-billing", waiting=20)
+        await refresh(pilot, app)
+    assert sent == (["queuewatch: Billing critical: 20 waiting (≥ 15)"] if asked else [])
 
 
 async def test_the_optional_trend_column_draws_recent_waiting() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,13 +22,17 @@ from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from queuewatch.formatting import fmt_count
-from queuewatch.poller import PollerSettings
+from queuewatch.poller import BackingOff, PollerEvent, PollerSettings, SnapshotReady
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, default_scenario
+from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.screens import QueueDetailScreen
 from queuewatch.tui.widgets import QueueTable
-from tests.fakes import wait_for, wait_for_snapshot
+from tests.clocks import FakeClock
+from tests.fakes import poller_ended, wait_for, wait_for_snapshot
+
+E = TypeVar("E", bound=PollerEvent)
 
 LONDON = ZoneInfo("Europe/London")
 FROZEN = datetime(2026, 3, 2, 11, 0, 0, tzinfo=LONDON)
@@ -40,12 +45,18 @@ def live_app(
     frozen: bool = False,
     interval: float = 5.0,
     batch_size: int = 100,
+    clock: FakeClock | None = None,
+    closed: threading.Event | None = None,
     **options: Any,
 ) -> QueuewatchApp:
-    """The dashboard wired to ``server`` exactly as ``queuewatch --region URL`` wires it."""
+    """The dashboard wired to ``server`` exactly as ``queuewatch --region URL`` wires it.
+
+    ``frozen`` stops the clocks (for snapshots); ``clock`` runs the poller and the status bar on a
+    fake clock that the test moves; ``closed`` is set when the source is closed.
+    """
     zone = server.centre.scenario.timezone
 
-    def connect() -> Any:
+    def connect() -> QueueSource:
         from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
 
         settings = SourceSettings(
@@ -56,11 +67,17 @@ def live_app(
             connect_timeout=1.0,
             read_timeout=1.0,
         )
-        clock = {"clock": lambda: FROZEN} if frozen else {}
-        return GenesysSource(settings, Credentials("demo", "demo"), **clock)
+        on_close = closed.set if closed is not None else None
+        if frozen:
+            return GenesysSource(
+                settings, Credentials("demo", "demo"), clock=lambda: FROZEN, on_close=on_close
+            )
+        return GenesysSource(settings, Credentials("demo", "demo"), on_close=on_close)
 
     if frozen:
         options.update(clock=lambda: 1000.0, wall_clock=lambda: FROZEN, tz=LONDON)
+    if clock is not None:
+        options.update(clock=clock, wait=clock.wait)
     return QueuewatchApp(
         connect=connect,
         label="demo",
@@ -68,6 +85,41 @@ def live_app(
         thresholds=Thresholds(),
         **options,
     )
+
+
+class Heard:
+    """The poller's events as the app's ``on_event`` hears them (in the poller's thread), timed."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.timed: list[tuple[float, PollerEvent]] = []
+
+    def __call__(self, event: PollerEvent) -> None:
+        self.timed.append((self.clock(), event))
+
+    def mark(self) -> int:
+        return len(self.timed)
+
+    def of(self, kind: type[E], since: int = 0) -> list[tuple[float, E]]:
+        return [(at, e) for at, e in self.timed[since:] if isinstance(e, kind)]
+
+
+def on_fake_clock(server: SimulatorServer, **options: Any) -> tuple[QueuewatchApp, FakeClock, Heard]:
+    """The dashboard on ``server`` with its poller on a fake clock, and what the poller said."""
+    clock = FakeClock(time.time())
+    heard = Heard(clock)
+    return live_app(server, clock=clock, on_event=heard, **options), clock, heard
+
+
+async def next_snapshot(pilot: Pilot[Any], app: QueuewatchApp, clock: FakeClock, heard: Heard) -> float:
+    """Move the clock through the poller's waits until its next snapshot is on screen; its time."""
+    mark = heard.mark()
+    await clock.run_until_async(pilot, lambda: heard.of(SnapshotReady, mark))
+    at, ready = heard.of(SnapshotReady, mark)[0]
+    await wait_for(
+        pilot, lambda: app.snapshot is not None and app.snapshot.taken_at >= ready.snapshot.taken_at
+    )
+    return at
 
 
 @pytest.fixture
@@ -109,7 +161,7 @@ def frozen_server() -> Iterator[SimulatorServer]:
 async def settled(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, QueuewatchApp)
-    await wait_for_snapshot(pilot, app, timeout=15)
+    await wait_for_snapshot(pilot, app)
     await wait_for(pilot, lambda: app.status.next_poll_at is not None and app.status.rate is not None)
 
 
@@ -133,9 +185,9 @@ def test_help_screen_on_the_simulator(
 
 
 async def test_filter_sort_and_cursor_through_live_refreshes(server: SimulatorServer) -> None:
-    app = live_app(server, interval=1)
+    app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         table = app.query_one(QueueTable)
         total = len(app.snapshot.queues) if app.snapshot else 0
         await pilot.press("slash", *"care", "enter")
@@ -149,8 +201,7 @@ async def test_filter_sort_and_cursor_through_live_refreshes(server: SimulatorSe
         await pilot.press("down", "down")
         under_cursor = table.cursor_key
         for _ in range(2):
-            before = app.snapshot
-            await wait_for_snapshot(pilot, app, than=before, timeout=10)
+            await next_snapshot(pilot, app, clock, heard)
             assert app.sort == sorted_by, "the sort survives refreshes"
             assert table.cursor_key == under_cursor, "the cursor stays on the same queue"
             assert table.row_count == len(shown), "the filter survives refreshes"
@@ -163,7 +214,7 @@ async def test_filter_sort_and_cursor_through_live_refreshes(server: SimulatorSe
 async def test_markup_and_wide_names_render_literally(server: SimulatorServer) -> None:
     app = live_app(server)
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         await pilot.press("slash", *"[vip]", "enter")
         table = app.query_one(QueueTable)
         assert table.row_count == 1
@@ -174,9 +225,9 @@ async def test_markup_and_wide_names_render_literally(server: SimulatorServer) -
 
 
 async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorServer, tmp_path: Path) -> None:
-    app = live_app(server, interval=3, export_dir=tmp_path)
+    app, clock, heard = on_fake_clock(server, interval=3, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         table = app.query_one(QueueTable)
 
         # n: the next breaching queue in table order.
@@ -222,8 +273,7 @@ async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorSe
         assert stats is not None and stats.waiting_detail, "the longest wait comes with its conversations"
         waits = [seconds for _, _, seconds in stats.waiting_detail]
         assert waits == sorted(waits, reverse=True)
-        before = app.snapshot
-        await wait_for_snapshot(pilot, app, than=before, timeout=10)
+        await next_snapshot(pilot, app, clock, heard)
         assert str(screen.query_one("#detail-text", Static).content) != text, "it refreshes live"
         await pilot.press("escape")
         assert not isinstance(app.screen, QueueDetailScreen)
@@ -232,40 +282,37 @@ async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorSe
 # --- faults, as the supervisor sees them ---------------------------------------------------------------
 
 
-async def test_throttle_counts_down_and_clears(server: SimulatorServer) -> None:
-    app = live_app(server, interval=1)
+async def test_throttle_is_shown_and_clears(server: SimulatorServer) -> None:
+    app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         server.faults.update({"rate_limit_next": 10_000, "retry_after": 3})
-        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"), timeout=5)
-        assert status(app, "problem") in {
-            f"rate limited — retrying in {s} s (attempt {a})" for s in (1, 2, 3) for a in (1, 2)
-        }
+        await clock.tick_async(pilot, 1)  # the next poll
+        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"))
+        assert status(app, "problem") == "rate limited — retrying in 3 s (attempt 1)"
         server.faults.reset()
-        before = app.snapshot
-        await wait_for_snapshot(pilot, app, than=before, timeout=6)
+        throttled_at = heard.of(BackingOff)[0][0]
+        assert await next_snapshot(pilot, app, clock, heard) == throttled_at + 3, "after Retry-After"
         assert status(app, "problem") == ""
 
 
 async def test_outage_keeps_the_last_numbers_marked_stale_then_recovers(server: SimulatorServer) -> None:
-    app = live_app(server, interval=1)
+    app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         good = app.snapshot
         assert good is not None
         some = good.queues[0]
         shown = cell(app, some.id, "waiting")
         server.faults.update({"fail_rate": 1.0, "fail_status": 503})
-        await wait_for(pilot, lambda: status(app, "problem").startswith("Genesys unavailable"), timeout=5)
-        await wait_for(pilot, lambda: app.query_one("#status-stale").display, timeout=5)
+        await clock.tick_async(pilot, 1)  # the next poll
+        await wait_for(pilot, lambda: status(app, "problem").startswith("Genesys unavailable"))
+        await clock.run_until_async(pilot, lambda: app.query_one("#status-stale").display)
         assert app.snapshot is good, "the last good numbers stay"
         assert cell(app, some.id, "waiting") == shown != "–"
         server.faults.reset()
-        outage_over = time.monotonic()
-        await wait_for_snapshot(pilot, app, than=good, timeout=5)
-        assert time.monotonic() - outage_over <= 1 + 3, (
-            "back within about one interval (with slack for a busy machine)"
-        )
+        outage_over = clock()
+        assert await next_snapshot(pilot, app, clock, heard) - outage_over <= 1, "back within one interval"
         assert not app.query_one("#status-stale").display
         assert status(app, "problem") == ""
 
@@ -274,7 +321,7 @@ async def test_permission_missing_on_aggregates_names_it(server: SimulatorServer
     server.faults.update({"deny": ["analytics:conversationAggregate:view"]})
     app = live_app(server)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         problem = status(app, "problem")
         assert "analytics:conversationAggregate:view" in problem and "role" in problem
         any_queue = app.snapshot.queues[0].id if app.snapshot else ""
@@ -285,13 +332,13 @@ async def test_permission_missing_on_aggregates_names_it(server: SimulatorServer
 async def test_one_failed_batch_shows_its_queues_as_unknown(server: SimulatorServer) -> None:
     app = live_app(server, batch_size=10, interval=30)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         server.faults.update(
             {"fail_rate": 1.0, "fail_status": 502, "remaining": 1, "paths": ("/observations",)}
         )
         before = app.snapshot
         await pilot.press("r")
-        await wait_for_snapshot(pilot, app, than=before, timeout=10)
+        await wait_for_snapshot(pilot, app, than=before)
         assert "partial data — observations failed for 10 queues" in status(app, "problem")
         assert app.snapshot is not None
         unknown = [q for q in app.snapshot.queues if q.waiting is None]
@@ -300,37 +347,41 @@ async def test_one_failed_batch_shows_its_queues_as_unknown(server: SimulatorSer
 
 
 async def test_revoked_credentials_keep_the_dashboard_up(server: SimulatorServer) -> None:
-    app = live_app(server, interval=1)
+    app, clock, _ = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         rows = app.query_one(QueueTable).row_count
         server.accept_logins(False)
         server.revoke_tokens()
-        await wait_for(
-            pilot, lambda: "rejected the OAuth client credentials" in status(app, "problem"), timeout=5
-        )
-        assert "asking again in" in status(app, "problem")
+        await clock.tick_async(pilot, 1)  # the next poll
+        await wait_for(pilot, lambda: "rejected the OAuth client credentials" in status(app, "problem"))
+        assert "asking again in 5 min" in status(app, "problem")
         assert app.query_one(QueueTable).row_count == rows, "the last picture stays on screen"
-        await wait_for(pilot, lambda: app.query_one("#status-stale").display, timeout=5)
+        clock.advance(2)
+        await wait_for(pilot, lambda: app.query_one("#status-stale").display)
         server.accept_logins(True)
         before = app.snapshot
         await pilot.press("r")
-        await wait_for_snapshot(pilot, app, than=before, timeout=5)
+        await wait_for_snapshot(pilot, app, than=before)
         assert status(app, "problem") == ""
 
 
-async def test_quit_during_a_backoff_is_prompt(server: SimulatorServer) -> None:
-    app = live_app(server)
+async def test_quit_during_a_backoff_is_not_held_up_by_it(
+    server: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller's clock never moves here, so the 60 s Retry-After never ends by itself."""
+    closed = threading.Event()
+    app, clock, _ = on_fake_clock(server, closed=closed)
+    ended = poller_ended(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app, timeout=15)
+        await wait_for_snapshot(pilot, app)
         server.faults.update({"rate_limit_next": 10_000, "retry_after": 60})
         await pilot.press("r")
-        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"), timeout=5)
-        started = time.monotonic()
+        await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"))
+        assert clock.sleeping()
         await pilot.press("q")
-    assert time.monotonic() - started < 2.0, (
-        "the 60 s backoff is not waited out (1 s, with slack for a busy machine)"
-    )
+    assert ended.wait(5), "the poller stopped"
+    assert closed.is_set(), "and closed its source"
 
 
 async def test_an_org_with_no_queues() -> None:
@@ -338,7 +389,7 @@ async def test_an_org_with_no_queues() -> None:
     with SimulatorServer(empty, port=0) as server:
         app = live_app(server)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_snapshot(pilot, app, timeout=15)
+            await wait_for_snapshot(pilot, app)
             assert app.query_one(QueueTable).row_count == 0
             assert status(app, "count") == "0 queues"
             assert status(app, "problem") == ""
