@@ -245,13 +245,16 @@ def make_app(
     interval: float = 5.0,
     thresholds: Thresholds | None = None,
     frozen: bool = False,
-    clock: FakeClock | None = None,
+    clock: Callable[[], float] | None = None,
     **options: Any,
 ) -> QueuewatchApp:
-    """The dashboard on ``source``; ``frozen`` stops both clocks (for snapshots); with ``clock`` the
-    poller and the status bar run on that fake clock."""
-    if clock is not None:
+    """The dashboard on ``source``; ``frozen`` stops both clocks (for snapshots). ``clock`` is the
+    poller's and the status bar's; a ``FakeClock`` also stamps the snapshots and is what the poller
+    sleeps on, so its backoffs and intervals follow it."""
+    if isinstance(clock, FakeClock):
         options.update(clock=clock, wall_clock=clock.datetime, wait=clock.wait)
+    elif clock is not None:
+        options["clock"] = clock
     if frozen:
         options.setdefault("clock", lambda: 1000.0)
         options.setdefault("wall_clock", lambda: FROZEN_WALL)
@@ -272,7 +275,7 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
     while not condition():
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.01)  # the app handles its messages meanwhile; a pilot pause would redraw
     await pilot.pause()
 
 

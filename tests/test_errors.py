@@ -418,13 +418,25 @@ def test_queuewatch_logs_nothing_to_stderr_without_a_log_file() -> None:
     assert logging.getLogger("queuewatch").handlers, "a NullHandler stands in"
 
 
-def test_snapshot_prints_each_error_once(guarded: SimulatorServer) -> None:
+def test_snapshot_prints_each_error_once(guarded: SimulatorServer, tmp_path: Path) -> None:
+    """The real command in a process of its own: one line on stderr, no traceback, and the secret
+    (which the wrong one contains) neither there nor in the log."""
     import subprocess
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "QUEUEWATCH"))}
     env = {**base, **ENV, "GENESYSCLOUD_OAUTHCLIENT_SECRET": "wrong-" + SECRET}
+    log = tmp_path / "q.log"
     result = subprocess.run(
-        [sys.executable, "-m", "queuewatch", "snapshot", "--region", guarded.base_url],
+        [
+            sys.executable,
+            "-m",
+            "queuewatch",
+            "snapshot",
+            "--region",
+            guarded.base_url,
+            "--log-file",
+            str(log),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -434,6 +446,8 @@ def test_snapshot_prints_each_error_once(guarded: SimulatorServer) -> None:
     assert result.returncode == AuthError.exit_code
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "rejected the OAuth client credentials" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert SECRET not in result.stdout + result.stderr + log.read_text()
 
 
 def test_backing_off_and_live_figures_are_untouched_by_the_boundary() -> None:

@@ -15,7 +15,7 @@ import pytest
 from tenacity import RetryCallState, Retrying
 
 from queuewatch.errors import PermissionMissing, RateLimited, SourceError, Unavailable
-from queuewatch.model import Live, QueueInfo, QueueLive, QueueToday, Today
+from queuewatch.model import AgentActivity, Live, QueueInfo, QueueLive, QueueToday, Today
 from queuewatch.poller import (
     BackingOff,
     Connected,
@@ -91,6 +91,10 @@ class Scripted:
         self.calls.append("today")
         default = PartResult({q.id: QueueToday(today=Today(offered=3)) for q in queues})
         return self._next(self.today_script, default)  # type: ignore[return-value]
+
+    def agent_activity(self, queue_ids: Sequence[str]) -> PartResult[tuple[AgentActivity, ...]]:
+        self.calls.append("agents")
+        return PartResult({q: () for q in queue_ids})
 
     def rate_status(self) -> RateStatus:
         return RateStatus()
