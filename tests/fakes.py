@@ -229,14 +229,20 @@ class FakeSource:
         self.closed.set()
 
 
-class SteppedClock:
-    """A monotonic clock that moves only when the test moves it (``clock.now += 11``)."""
+class SteppedClock(FakeClock):
+    """A monotonic clock that moves only when the test moves it (``clock.now += 11``); the poller
+    sleeping on it (``wait``) wakes as soon as it moves."""
 
     def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
+        super().__init__(start)
 
-    def __call__(self) -> float:
-        return self.now
+    @property
+    def now(self) -> float:
+        return self()
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self.advance(value - self())
 
 
 def make_app(
@@ -251,14 +257,16 @@ def make_app(
     """The dashboard on ``source``; ``frozen`` stops both clocks (for snapshots). ``clock`` is the
     poller's and the status bar's; a ``FakeClock`` also stamps the snapshots and is what the poller
     sleeps on, so its backoffs and intervals follow it."""
+    if frozen:
+        options.setdefault("wall_clock", lambda: FROZEN_WALL)
+        options.setdefault("tz", UTC)
     if isinstance(clock, FakeClock):
-        options.update(clock=clock, wall_clock=clock.datetime, wait=clock.wait)
+        options.update(clock=clock, wait=clock.wait)
+        options.setdefault("wall_clock", clock.datetime)
     elif clock is not None:
         options["clock"] = clock
     if frozen:
         options.setdefault("clock", lambda: 1000.0)
-        options.setdefault("wall_clock", lambda: FROZEN_WALL)
-        options.setdefault("tz", UTC)
     options.setdefault("connect", lambda: source)
     return QueuewatchApp(
         label=source.label,

@@ -266,7 +266,7 @@ def test_refresh_during_a_retry_after_waits_for_it_and_says_when() -> None:
 
     source.observe = timed_observe  # type: ignore[method-assign]
     events: list[PollerEvent] = []
-    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock)
+    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock, wait=clock.wait)
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
     try:
@@ -291,7 +291,7 @@ def test_refresh_after_a_partial_retry_after_waits_for_it_too() -> None:
     )
     source = Scripted(observe_script=[throttled])
     events: list[PollerEvent] = []
-    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock)
+    poller = Poller(lambda: source, events.append, PollerSettings(interval=5), clock=clock, wait=clock.wait)
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
     try:

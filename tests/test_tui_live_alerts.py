@@ -77,6 +77,7 @@ def staged_app(
         thresholds=Thresholds(),
         clock=clock,
         wall_clock=wall,
+        wait=clock.wait,
         tz=LONDON,
         **options,
     )
