@@ -26,6 +26,8 @@ PURE = [
     "genesys",
     "redact",
     "crash",
+    "wire",
+    "workers",
 ]
 
 
@@ -45,6 +47,12 @@ def test_the_core_loads_neither_textual_nor_rich(module: str) -> None:
 
 def test_the_ui_does_not_load_the_sdk() -> None:
     loaded = loaded_after_import("tui.app")
+    assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
+
+
+@pytest.mark.parametrize("module", ["wire", "workers"])
+def test_the_wire_format_and_the_batching_threads_load_no_sdk(module: str) -> None:
+    loaded = loaded_after_import(module)
     assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
 
 
