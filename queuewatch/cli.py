@@ -25,7 +25,14 @@ from dataclasses import replace
 from typing import Any, NoReturn, TextIO
 
 from queuewatch import __version__, crash
-from queuewatch.config import BOUNDS, CONFIG_VAR, Settings, build_settings, default_config_path
+from queuewatch.config import (
+    BOUNDS,
+    CONFIG_VAR,
+    SETTINGS_BY_NAME,
+    Settings,
+    build_settings,
+    default_config_path,
+)
 from queuewatch.cpuwatch import ENV_VAR as CPU_WATCH_VAR
 from queuewatch.errors import ConfigError, QueuewatchError
 from queuewatch.poller import (
@@ -72,9 +79,23 @@ def _bounded(name: str) -> Callable[[str], float | int]:
     return parse
 
 
-def _range(name: str) -> str:
-    bound = BOUNDS[name]
-    return f"{bound.low:g} to {bound.high:g}"
+def _setting_flag(parser: argparse.ArgumentParser, name: str, **options: Any) -> None:
+    """The flag of a setting (``config.Settings``), its help and default said as the setting says
+    them, and its number checked against the setting's range. The default is SUPPRESSed, so that a
+    flag not given leaves the environment and the config file to speak."""
+    spec = SETTINGS_BY_NAME[name]
+    assert spec.flag is not None
+    if spec.bound is not None:
+        options.setdefault("type", _bounded(name))
+    elif isinstance(spec.default, bool):
+        options.setdefault("action", "store_true")
+    parser.add_argument(
+        spec.flag,
+        dest=name,
+        default=argparse.SUPPRESS,
+        help=f"{spec.described} (default: {spec.default_shown})",
+        **options,
+    )
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -88,48 +109,19 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         default=s,
         help="use the built-in Genesys Cloud simulator (default: off)",
     )
-    add(
-        "--region",
-        default=s,
-        help="region name (eu-west-1), domain or base URL "
-        "(default: $GENESYSCLOUD_REGION, then the config file)",
-    )
+    _setting_flag(parser, "region")
     add(
         "--config",
         default=s,
         metavar="FILE",
         help="config file (default: $QUEUEWATCH_CONFIG, else `queuewatch config path`)",
     )
-    add("--filter", default=s, metavar="PATTERN", help="show only queues whose name matches (default: all)")
-    add(
-        "--timezone",
-        default=s,
-        metavar="TZ",
-        help="IANA zone whose midnight starts 'today' (default: this machine's)",
-    )
-    add(
-        "--interval",
-        type=_bounded("interval"),
-        default=s,
-        metavar="S",
-        help=f"seconds between polls, {_range('interval')} (default: 5)",
-    )
-    add(
-        "--batch-size",
-        dest="batch_size",
-        type=_bounded("batch_size"),
-        default=s,
-        metavar="N",
-        help=f"queue ids per analytics query, {_range('batch_size')} (default: 100)",
-    )
-    add(
-        "--timeout",
-        type=_bounded("timeout"),
-        default=s,
-        metavar="S",
-        help=f"seconds to wait for a reply, {_range('timeout')} (default: 15)",
-    )
-    add("--seed", type=int, default=s, help="demo simulator seed (default: 7)")
+    _setting_flag(parser, "filter", metavar="PATTERN")
+    _setting_flag(parser, "timezone", metavar="TZ")
+    _setting_flag(parser, "interval", metavar="S")
+    _setting_flag(parser, "batch_size", metavar="N")
+    _setting_flag(parser, "timeout", metavar="S")
+    _setting_flag(parser, "seed", type=int, metavar="N")
     add(
         "--log-file",
         dest="log_file",
@@ -143,19 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="queuewatch", description="Live Genesys Cloud queue dashboard.")
     parser.add_argument("--version", action="version", version=f"queuewatch {__version__}")
     _source_options(parser)
-    parser.add_argument(
-        "--bell",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="ring the terminal bell when a queue becomes critical (default: off)",
-    )
-    parser.add_argument(
-        "--desktop-notify",
-        dest="desktop_notify",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="also ask the terminal for a desktop notification then (OSC 9; works over SSH) (default: off)",
-    )
+    _setting_flag(parser, "bell")
+    _setting_flag(parser, "desktop_notify")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
