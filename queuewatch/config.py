@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from queuewatch import redact
-from queuewatch.columns import COLUMN_ALIASES, COLUMNS_BY_KEY, choose_columns
+from queuewatch.columns import COLUMN_ALIASES, COLUMNS, TREND, choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
 from queuewatch.source import DOCUMENTED_ALLOWANCE
@@ -249,7 +249,7 @@ def _whole(value: Any, source: str, _: _Reading) -> int:
     return int(value)
 
 
-_COLUMN_KEYS = ", ".join(key for key in COLUMNS_BY_KEY if key != "trend")
+_COLUMN_KEYS = ", ".join(column.key for column in COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +351,7 @@ class Settings:
     columns: tuple[str, ...] = setting(
         (),
         "the table's columns and their order (default: all); the keys are "
-        f"{_COLUMN_KEYS}, and the optional trend (a sparkline of waiting over the last 30 minutes); "
+        f"{_COLUMN_KEYS}, and the optional {TREND} (a sparkline of waiting over the last 30 minutes); "
         + ", ".join(f'"{old}", the former name of {new},' for old, new in COLUMN_ALIASES.items())
         + " is still accepted",
         example='["name", "waiting", "longest_wait_s", "idle", "abandon_rate", "service_level"]',

@@ -37,7 +37,7 @@ from textual.worker import WorkerFailed
 import queuewatch
 from queuewatch import crash
 from queuewatch.alerts import Alert, Alerter, desktop_notification
-from queuewatch.columns import choose_columns
+from queuewatch.columns import TREND, choose_columns
 from queuewatch.cpuwatch import CpuWatch
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
@@ -331,7 +331,7 @@ class QueuewatchApp(App[None]):
             media=self.media,
             muted=self.alerter.muted,
             pinned=self.pinned,
-            trends=self.trends.waiting if any(c.key == "trend" for c in self.columns) else None,
+            trends=self.trends.waiting if any(c.key == TREND for c in self.columns) else None,
         )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view, self.today_since)
