@@ -44,7 +44,7 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.redact import redact
 from queuewatch.source import QueueSource
@@ -196,7 +196,7 @@ def make_connect(settings: Settings) -> Callable[[], QueueSource]:
             concurrency=settings.concurrency,
             read_timeout=settings.timeout,
             timezone=timezone,
-            name_pattern=settings.queues,
+            name_pattern=settings.queue_name_pattern,
             division_ids=settings.divisions,
         )
         try:
@@ -244,7 +244,7 @@ def log_event(event: PollerEvent) -> None:
         log.warning("%s: %s; retry %d in %.1f s", event.part, event.message, event.attempt, event.delay)
     elif isinstance(event, PollFailed):
         log.error("%s: %s", event.part, event.message)
-    elif isinstance(event, SnapshotReady):
+    elif isinstance(event, SnapshotReceived):
         snap = event.snapshot
         log.info("snapshot: %d queues, %d errors", len(snap.queues), len(snap.errors))
 
@@ -322,7 +322,7 @@ def run_snapshot(
         elif isinstance(event, PollFailed):
             err.write(f"queuewatch: {event.message}\n")
             status = EXIT_BY_KIND.get(event.kind, EXIT_UNAVAILABLE)
-        elif isinstance(event, SnapshotReady):
+        elif isinstance(event, SnapshotReceived):
             status = EXIT_OK
             snap = event.snapshot
             visible = tuple(q for q in snap.queues if matches(q.name))

@@ -23,8 +23,8 @@ saved with a UTF-8 byte order mark.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
 import re
 import tomllib
 import types
@@ -35,6 +35,7 @@ from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+import tzlocal
 
 from queuewatch import redact
 from queuewatch.columns import COLUMN_ALIASES, COLUMNS, TREND, choose_columns
@@ -289,8 +290,11 @@ class Settings:
         default_text="all",
         reader=_cleaned,
     )
-    queues: str | None = setting(
-        None, "list only queues whose name matches (Genesys pattern, server side)", example='"Sales*"'
+    queue_name_pattern: str | None = setting(
+        None,
+        "list only queues whose name matches (Genesys pattern, server side)",
+        example='"Sales*"',
+        key="queues",
     )
     divisions: tuple[str, ...] = setting(
         (), "list only queues in these division ids", example="[]", reader=_strings
@@ -431,13 +435,11 @@ _TOML_NAMES: Mapping[tuple[type, ...], str] = {
 
 
 def local_timezone(env: Mapping[str, str]) -> str:
-    """This machine's IANA zone name: $TZ, else /etc/localtime's target, else UTC."""
+    """This machine's IANA zone name: $TZ, else the system's own setting as ``tzlocal`` reads it on
+    Linux, macOS and Windows alike (Windows names its zones its own way), else UTC."""
     candidates = [env.get("TZ", "").lstrip(":")]
-    try:
-        target = os.readlink("/etc/localtime")
-        candidates.append(target.split("zoneinfo/", 1)[-1] if "zoneinfo/" in target else "")
-    except OSError:
-        pass
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError, LookupError, OSError):
+        candidates.append(tzlocal.get_localzone_name() or "")
     for name in candidates:
         if name:
             try:

@@ -175,8 +175,8 @@ def save_view(
     existing file is never overwritten: a second export in the same second is numbered. Raises
     ``OSError`` when the file cannot be written.
     """
-    shown = replace(snapshot, queues=tuple(queues))
-    text = to_json(shown) + "\n" if fmt == "json" else to_csv(list(queues), taken_at=snapshot.taken_at)
+    exported = replace(snapshot, queues=tuple(queues))
+    text = to_json(exported) + "\n" if fmt == "json" else to_csv(list(queues), taken_at=snapshot.taken_at)
     for n in range(1, 100):
         path = directory / export_name(when, fmt, n)
         try:

@@ -509,7 +509,8 @@ class View:
     less severe than they are over all their media types."""
 
     @property
-    def shown(self) -> int:
+    def visible(self) -> int:
+        """How many queues pass the filters (the rows of the table)."""
         return len(self.rows)
 
     def ordered(self) -> list[QueueStats]:

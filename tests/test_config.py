@@ -195,3 +195,20 @@ def test_each_setting_s_default_is_what_an_empty_config_gives(tmp_path: Path) ->
     s = settings(tmp_path, {"demo": True}, {"TZ": "UTC"}, "")
     for spec in SETTINGS:
         assert getattr(s, spec.name) == spec.default, spec.name
+
+
+def test_this_machine_s_zone_comes_from_tz_then_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tzlocal
+
+    from queuewatch.config import local_timezone
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Asia/Tokyo")
+    assert local_timezone({"TZ": ":Europe/Paris"}) == "Europe/Paris"
+    assert local_timezone({"TZ": "Nowhere/Atlantis"}) == "Asia/Tokyo"
+    assert local_timezone({}) == "Asia/Tokyo"
+
+    def unknown() -> str:
+        raise LookupError("no zone configured")
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", unknown)
+    assert local_timezone({}) == "UTC"

@@ -22,7 +22,7 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, generate_scenario
 from queuewatch.simulator.scenario import during_business_hours
@@ -37,9 +37,9 @@ class Run:
     events: list[PollerEvent] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def snapshots(self) -> list[SnapshotReady]:
+    def snapshots(self) -> list[SnapshotReceived]:
         with self.lock:
-            return [e for e in self.events if isinstance(e, SnapshotReady)]
+            return [e for e in self.events if isinstance(e, SnapshotReceived)]
 
     def of(self, kind: type) -> list:
         with self.lock:
@@ -62,7 +62,9 @@ class Run:
             return self.events[mark:]
 
     def clean_snapshot_since(self, mark: int) -> Callable[[], bool]:
-        return lambda: any(isinstance(e, SnapshotReady) and not e.snapshot.partial for e in self.since(mark))
+        return lambda: any(
+            isinstance(e, SnapshotReceived) and not e.snapshot.partial for e in self.since(mark)
+        )
 
 
 def start_run(server: SimulatorServer, **source_options: object) -> tuple[Run, threading.Thread]:
@@ -174,8 +176,8 @@ def test_credentials_revoked(run: Run) -> None:
 def test_permission_missing_on_aggregates_only(run: Run) -> None:
     mark = run.mark()
     run.server.faults.update({"deny": ["analytics:conversationAggregate:view"]})
-    run.wait_for(lambda: any(isinstance(e, SnapshotReady) and e.snapshot.errors for e in run.since(mark)))
-    ready = next(e for e in run.since(mark) if isinstance(e, SnapshotReady) and e.snapshot.errors)
+    run.wait_for(lambda: any(isinstance(e, SnapshotReceived) and e.snapshot.errors for e in run.since(mark)))
+    ready = next(e for e in run.since(mark) if isinstance(e, SnapshotReceived) and e.snapshot.errors)
     snap = ready.snapshot
     assert [e.kind for e in snap.errors] == ["permission"]
     assert "analytics:conversationAggregate:view" in snap.errors[0].message
@@ -192,10 +194,10 @@ def test_one_batch_of_several_failing(centre: ContactCentre) -> None:
                 {"fail_rate": 1.0, "fail_status": 502, "remaining": 1, "paths": ("/observations",)}
             )
             run.wait_for(
-                lambda: any(isinstance(e, SnapshotReady) and e.snapshot.partial for e in run.since(mark))
+                lambda: any(isinstance(e, SnapshotReceived) and e.snapshot.partial for e in run.since(mark))
             )
             snap = next(
-                e for e in run.since(mark) if isinstance(e, SnapshotReady) and e.snapshot.partial
+                e for e in run.since(mark) if isinstance(e, SnapshotReceived) and e.snapshot.partial
             ).snapshot
             (failure,) = snap.errors
             failed = set(failure.queue_ids)
@@ -224,13 +226,13 @@ def test_queue_deleted_between_listing_and_querying() -> None:
 
             def without_it() -> bool:
                 return any(
-                    isinstance(e, SnapshotReady) and gone.id not in {q.id for q in e.snapshot.queues}
+                    isinstance(e, SnapshotReceived) and gone.id not in {q.id for q in e.snapshot.queues}
                     for e in run.since(mark)
                 )
 
             run.wait_for(without_it, timeout=3 * INTERVAL + 2)
             for event in run.since(mark):
-                if isinstance(event, SnapshotReady):
+                if isinstance(event, SnapshotReceived):
                     for queue in event.snapshot.queues:
                         if queue.id == gone.id:
                             assert queue.waiting is None, "a queue the API said nothing about is unknown"

@@ -24,7 +24,7 @@ from queuewatch.poller import (
     PollerSettings,
     PollFailed,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
     backoff_wait,
     budget_stretch,
 )
@@ -120,8 +120,8 @@ def run_poller(
     return poller, events
 
 
-def snapshots(events: list[PollerEvent]) -> list[SnapshotReady]:
-    return [e for e in events if isinstance(e, SnapshotReady)]
+def snapshots(events: list[PollerEvent]) -> list[SnapshotReceived]:
+    return [e for e in events if isinstance(e, SnapshotReceived)]
 
 
 def test_once_gives_one_snapshot_with_today() -> None:

@@ -158,15 +158,15 @@ def _media_lines(stats: QueueStats, rule: Rule) -> list[str]:
         target = f"{today.sl_target:.0%}" if today.sl_target is not None else "–"
         longest = fmt_wait(live.longest_wait_s, live.longest_wait_exact)
 
-        def shown(key: str, text: str, levels: dict[str, Level] = levels) -> str:
+        def marked(key: str, text: str, levels: dict[str, Level] = levels) -> str:
             return _marked(text, levels.get(key, Level.OK))
 
         lines.append(
-            f"{media:<9}{shown(WAITING, fmt_count(live.waiting)):>6}"
-            f"{shown(LONGEST_WAIT, longest):>11}"
+            f"{media:<9}{marked(WAITING, fmt_count(live.waiting)):>6}"
+            f"{marked(LONGEST_WAIT, longest):>11}"
             f"{fmt_count(live.interacting):>6}{fmt_count(today.offered):>7}{fmt_count(today.answered):>6}"
-            f"{fmt_count(today.abandoned):>6}{shown(ABANDON_RATE, fmt_percent(today.abandon_rate, 1)):>8}"
-            f"{shown(SERVICE_LEVEL, fmt_percent(today.service_level)):>6}{target:>8}"
+            f"{fmt_count(today.abandoned):>6}{marked(ABANDON_RATE, fmt_percent(today.abandon_rate, 1)):>8}"
+            f"{marked(SERVICE_LEVEL, fmt_percent(today.service_level)):>6}{target:>8}"
             f"{fmt_duration(today.asa_s):>9}{fmt_duration(today.aht_s):>9}"
         )
     return lines
