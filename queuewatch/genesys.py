@@ -64,6 +64,7 @@ from queuewatch.source import PartResult, RateStatus
 from queuewatch.untrusted import clean, clean_name
 from queuewatch.wire import (
     AGGREGATES_PATH,
+    CONFIG_MEDIA,
     OBSERVATIONS_PATH,
     PERMISSIONS,
     QUEUES_PATH,
@@ -353,7 +354,7 @@ class GenesysSource:
                 raise BadResponse(f"{self.label} sent a queue listing that could not be read")
             entities = listing.entities or []
             with self._translating(QUEUES_PATH):
-                found.extend(queue_info(self._client.sanitize_for_serialization(q)) for q in entities if q.id)
+                found.extend(queue_info(_queue_entity(q)) for q in entities if q.id)
             page_count = listing.page_count
             if (
                 not entities
@@ -455,6 +456,28 @@ class GenesysSource:
             self._workers.close()
             if self._on_close is not None:
                 self._on_close()
+
+
+def _queue_entity(queue: Any) -> dict[str, Any]:
+    """The fields ``wire.queue_info`` reads, from the SDK's ``Queue`` model, in the API's own words
+    (the SDK's generic ``sanitize_for_serialization`` costs 0.1 ms a queue more)."""
+    settings: dict[str, Any] = {}
+    media_settings = queue.media_settings
+    for config_name in CONFIG_MEDIA:
+        media = getattr(media_settings, config_name, None) if media_settings is not None else None
+        level = getattr(media, "service_level", None)
+        if level is not None:
+            settings[config_name] = {
+                "serviceLevel": {"percentage": level.percentage, "durationMs": level.duration_ms}
+            }
+    division = queue.division
+    return {
+        "id": queue.id,
+        "name": queue.name,
+        "division": {"id": division.id, "name": division.name} if division is not None else None,
+        "memberCount": queue.member_count,
+        "mediaSettings": settings,
+    }
 
 
 # --- error translation ----------------------------------------------------------------------------
