@@ -21,7 +21,7 @@ import threading
 import time
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
-from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReady, budget_stretch
+from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReceived, budget_stretch
 from queuewatch.simulator import ContactCentre, SimulatorServer, generate_scenario
 
 BATCH = 100
@@ -81,7 +81,7 @@ def live_run(size: int, seconds: float) -> None:
         time_up = threading.Event()
 
         def emit(event: PollerEvent) -> None:
-            if isinstance(event, SnapshotReady):
+            if isinstance(event, SnapshotReceived):
                 counts["snapshots"] += 1
                 if time_up.is_set():
                     poller.stop()  # between polls: nothing is in flight when the count is taken

@@ -20,7 +20,7 @@ import time
 import urllib.request
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
-from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReady
+from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReceived
 from queuewatch.simulator import ContactCentre, SimulatorServer, generate_scenario
 
 ACTIVITY = "POST /api/v2/analytics/routing/activity/query"
@@ -35,7 +35,7 @@ def run(server: SimulatorServer, polls: int, watched: list[str]) -> dict[str, in
     seen = {"polls": 0}
 
     def emit(event: PollerEvent) -> None:
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             seen["polls"] += 1
             if seen["polls"] >= polls:
                 done.set()

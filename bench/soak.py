@@ -31,7 +31,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
-from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReady
+from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReceived
 
 
 def rss_kb() -> int:
@@ -162,7 +162,7 @@ def soak(polls: int, seed: int = 11, sample_every: int = 100) -> SoakResult:
     poller: Poller
 
     def emit(event: PollerEvent) -> None:
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             result.polls += 1
             result.partial += event.snapshot.partial
             if result.polls % sample_every == 0:

@@ -27,6 +27,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from queuewatch.columns import (
+    ABANDON_RATE,
+    COLUMNS,
+    IDLE,
+    LONGEST_WAIT,
+    NOT_RESPONDING,
+    SERVICE_LEVEL,
+    WAITING,
+)
 from queuewatch.formatting import fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import QueueStats
 from queuewatch.thresholds import (
@@ -43,7 +52,9 @@ from queuewatch.thresholds import (
 REARM_AFTER = 2
 
 #: The figures (``classify`` keys) that say what is happening now; every other one is today's.
-LIVE_FIGURES = frozenset({"waiting", "longest_wait_s", "idle", "not_responding"})
+LIVE_FIGURES = frozenset(
+    c.key for c in COLUMNS if c.threshold is not None and c.figures in ("live", "agents")
+)
 
 Figures = Literal["live", "today"]
 
@@ -85,29 +96,29 @@ def critical_reasons(stats: QueueStats, rule: Rule, keys: Collection[str] | None
         return words.format(media) if media is not None and len(mixed) > 1 else ""
 
     reasons = []
-    if "longest_wait_s" in critical:
+    if LONGEST_WAIT in critical:
         urgent = most_urgent_wait(stats, rule)
         limit = fmt_duration(rule.for_media(urgent.media).longest_wait_critical)
         which = named(urgent.media, waiting_media, "{}, ")
         reasons.append(f"longest wait {fmt_wait(urgent.wait_s, urgent.exact)} ({which}≥ {limit})")
-    if "waiting" in critical:
-        media = critical["waiting"].media
+    if WAITING in critical:
+        media = critical[WAITING].media
         count = stats.by_media[media].live.waiting if media is not None else stats.waiting
         which = named(media, waiting_media, "{} ")
         reasons.append(f"{count} {which}waiting (≥ {rule.for_media(media).waiting_critical:g})")
-    if "idle" in critical:
+    if IDLE in critical:
         reasons.append("no agent idle")
-    if "not_responding" in critical:
+    if NOT_RESPONDING in critical:
         count = stats.agents.not_responding
         reasons.append(f"{count} agents not responding (≥ {rule.not_responding_critical:g})")
-    if "abandon_rate" in critical:
-        media = critical["abandon_rate"].media
+    if ABANDON_RATE in critical:
+        media = critical[ABANDON_RATE].media
         today = stats.by_media[media].today if media is not None else stats.today
         limit = fmt_percent(rule.for_media(media).abandon_rate_critical, 1)
         which = named(media, offered_media, " for {}")
         reasons.append(f"abandon rate{which} {fmt_percent(today.abandon_rate, 1)} % (≥ {limit} %)")
-    if "service_level" in critical:
-        media = critical["service_level"].media
+    if SERVICE_LEVEL in critical:
+        media = critical[SERVICE_LEVEL].media
         today = stats.by_media[media].today if media is not None else stats.today
         default = rule.for_media(media).service_level_target
         target = today.sl_target if today.sl_target is not None else default

@@ -33,6 +33,7 @@ from queuewatch.config import (
     ID_VARS,
     REGION_VAR,
     SECRET_VARS,
+    SETTINGS_BY_NAME,
     Settings,
     build_settings,
     default_config_path,
@@ -48,7 +49,7 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.redact import redact
 from queuewatch.source import QueueSource
@@ -83,9 +84,23 @@ def _bounded(name: str) -> Callable[[str], float | int]:
     return parse
 
 
-def _range(name: str) -> str:
-    bound = BOUNDS[name]
-    return f"{bound.low:g} to {bound.high:g}"
+def _setting_flag(parser: argparse.ArgumentParser, name: str, **options: Any) -> None:
+    """The flag of a setting (``config.Settings``), its help and default said as the setting says
+    them, and its number checked against the setting's range. The default is SUPPRESSed, so that a
+    flag not given leaves the environment and the config file to speak."""
+    spec = SETTINGS_BY_NAME[name]
+    assert spec.flag is not None
+    if spec.bound is not None:
+        options.setdefault("type", _bounded(name))
+    elif isinstance(spec.default, bool):
+        options.setdefault("action", "store_true")
+    parser.add_argument(
+        spec.flag,
+        dest=name,
+        default=argparse.SUPPRESS,
+        help=f"{spec.described} (default: {spec.default_shown})",
+        **options,
+    )
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -99,48 +114,19 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         default=s,
         help="use the built-in Genesys Cloud simulator (default: off)",
     )
-    add(
-        "--region",
-        default=s,
-        help="region name (eu-west-1), domain or base URL "
-        "(default: $GENESYSCLOUD_REGION, then the config file)",
-    )
+    _setting_flag(parser, "region")
     add(
         "--config",
         default=s,
         metavar="FILE",
         help="config file (default: $QUEUEWATCH_CONFIG, else `queuewatch config path`)",
     )
-    add("--filter", default=s, metavar="PATTERN", help="show only queues whose name matches (default: all)")
-    add(
-        "--timezone",
-        default=s,
-        metavar="TZ",
-        help="IANA zone whose midnight starts 'today' (default: this machine's)",
-    )
-    add(
-        "--interval",
-        type=_bounded("interval"),
-        default=s,
-        metavar="S",
-        help=f"seconds between polls, {_range('interval')} (default: 5)",
-    )
-    add(
-        "--batch-size",
-        dest="batch_size",
-        type=_bounded("batch_size"),
-        default=s,
-        metavar="N",
-        help=f"queue ids per analytics query, {_range('batch_size')} (default: 100)",
-    )
-    add(
-        "--timeout",
-        type=_bounded("timeout"),
-        default=s,
-        metavar="S",
-        help=f"seconds to wait for a reply, {_range('timeout')} (default: 15)",
-    )
-    add("--seed", type=int, default=s, help="demo simulator seed (default: 7)")
+    _setting_flag(parser, "filter", metavar="PATTERN")
+    _setting_flag(parser, "timezone", metavar="TZ")
+    _setting_flag(parser, "interval", metavar="S")
+    _setting_flag(parser, "batch_size", metavar="N")
+    _setting_flag(parser, "timeout", metavar="S")
+    _setting_flag(parser, "seed", type=int, metavar="N")
     add(
         "--log-file",
         dest="log_file",
@@ -154,19 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="queuewatch", description="Live Genesys Cloud queue dashboard.")
     parser.add_argument("--version", action="version", version=f"queuewatch {__version__}")
     _source_options(parser)
-    parser.add_argument(
-        "--bell",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="ring the terminal bell when a queue becomes critical (default: off)",
-    )
-    parser.add_argument(
-        "--desktop-notify",
-        dest="desktop_notify",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="also ask the terminal for a desktop notification then (OSC 9; works over SSH) (default: off)",
-    )
+    _setting_flag(parser, "bell")
+    _setting_flag(parser, "desktop_notify")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
@@ -252,7 +227,7 @@ def make_connect(settings: Settings, *, clock: Clock | None = None) -> Callable[
             concurrency=settings.concurrency,
             read_timeout=settings.timeout,
             timezone=timezone,
-            name_pattern=settings.queues,
+            name_pattern=settings.queue_name_pattern,
             division_ids=settings.divisions,
         )
         try:
@@ -300,7 +275,7 @@ def log_event(event: PollerEvent) -> None:
         log.warning("%s: %s; retry %d in %.1f s", event.part, event.message, event.attempt, event.delay)
     elif isinstance(event, PollFailed):
         log.error("%s: %s", event.part, event.message)
-    elif isinstance(event, SnapshotReady):
+    elif isinstance(event, SnapshotReceived):
         snap = event.snapshot
         log.info("snapshot: %d queues, %d errors", len(snap.queues), len(snap.errors))
 
@@ -381,7 +356,7 @@ def run_snapshot(
         elif isinstance(event, PollFailed):
             err.write(f"queuewatch: {event.message}\n")
             status = EXIT_BY_KIND.get(event.kind, EXIT_UNAVAILABLE)
-        elif isinstance(event, SnapshotReady):
+        elif isinstance(event, SnapshotReceived):
             status = EXIT_OK
             snap = event.snapshot
             visible = tuple(q for q in snap.queues if matches(q.name))

@@ -20,6 +20,7 @@ from queuewatch.errors import PermissionMissing, SourceError
 from queuewatch.model import QueueInfo
 from queuewatch.redact import unexpected
 from queuewatch.source import DOCUMENTED_ALLOWANCE, QueueSource
+from queuewatch.wire import AGGREGATES_PATH, OBSERVATIONS_PATH, PERMISSIONS, QUEUES_PATH
 
 PASS, FAIL, INFO = "✓", "✗", "·"
 #: The exit code of a check that failed in a way nobody expected.
@@ -65,14 +66,12 @@ def checks(settings: Settings, connect: Callable[[], QueueSource]) -> list[Check
         def list_queues() -> None:
             queues.extend(source.list_queues())
 
-        found.append(_permission_check("routing:queue:view", list_queues))
+        found.append(_permission_check(PERMISSIONS[QUEUES_PATH], list_queues))
         sample = queues[:1]
         found.append(
-            _permission_check("analytics:queueObservation:view", lambda: _strict(source.observe(sample)))
+            _permission_check(PERMISSIONS[OBSERVATIONS_PATH], lambda: _strict(source.observe(sample)))
         )
-        found.append(
-            _permission_check("analytics:conversationAggregate:view", lambda: _strict(source.today(sample)))
-        )
+        found.append(_permission_check(PERMISSIONS[AGGREGATES_PATH], lambda: _strict(source.today(sample))))
         found.append(Check(INFO, allowance_line(settings.requests_per_minute)))
         if queues:
             found.append(Check(PASS, f"{len(queues)} queues visible"))

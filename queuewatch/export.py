@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 from rich.cells import cell_len, set_cell_size
 
-from queuewatch.columns import COLUMNS, DROP_ORDER, Column
+from queuewatch.columns import COLUMNS, DROP_ORDER, NAME, TREND, Column
 from queuewatch.model import QueueStats, Snapshot
 from queuewatch.present import NAME_MAX_WIDTH, NameCutter, Sort, build_view
 from queuewatch.thresholds import Thresholds
@@ -175,8 +175,8 @@ def save_view(
     existing file is never overwritten: a second export in the same second is numbered. Raises
     ``OSError`` when the file cannot be written.
     """
-    shown = replace(snapshot, queues=tuple(queues))
-    text = to_json(shown) + "\n" if fmt == "json" else to_csv(list(queues), taken_at=snapshot.taken_at)
+    exported = replace(snapshot, queues=tuple(queues))
+    text = to_json(exported) + "\n" if fmt == "json" else to_csv(list(queues), taken_at=snapshot.taken_at)
     for n in range(1, 100):
         path = directory / export_name(when, fmt, n)
         try:
@@ -210,8 +210,8 @@ def compact_table(
     (``‼ 56 msg`` becomes ``‼ 56``, as on a narrow dashboard), then the least important columns
     (``DROP_ORDER``), and the last line says which. Names are cut where they differ from the others.
     """
-    view = build_view(snapshot.queues, thresholds or Thresholds(), "", Sort("name", descending=False))
-    shown = [column for column in columns if column.key != "trend"]
+    view = build_view(snapshot.queues, thresholds or Thresholds(), "", Sort(NAME, descending=False))
+    shown = [column for column in columns if column.key != TREND]
 
     def widths(notes: bool) -> dict[str, int]:
         cells = [row.widths if notes else row.bare_widths for row in view.rows]
@@ -220,27 +220,27 @@ def compact_table(
         }
 
     natural = widths(notes=True)
-    longest_name = min(natural["name"], NAME_MAX_WIDTH)
+    longest_name = min(natural[NAME], NAME_MAX_WIDTH)
     least = min(longest_name, PLAIN_NAME_MIN_WIDTH)
-    notes = width - sum(natural[column.key] + 1 for column in shown if column.key != "name") >= least
+    notes = width - sum(natural[column.key] + 1 for column in shown if column.key != NAME) >= least
     if not notes:
         natural = widths(notes=False)
     left_out: list[Column] = []
     while True:
-        figures = sum(natural[column.key] + 1 for column in shown if column.key != "name")
+        figures = sum(natural[column.key] + 1 for column in shown if column.key != NAME)
         if width - figures >= least or len(shown) == 1:
             break
-        drop = next(key for key in (*DROP_ORDER, *natural) if key != "name" and key in {c.key for c in shown})
+        drop = next(key for key in (*DROP_ORDER, *natural) if key != NAME and key in {c.key for c in shown})
         left_out.append(next(column for column in shown if column.key == drop))
         shown = [column for column in shown if column.key != drop]
     name_width = max(least, min(longest_name, width - figures))
     names = NameCutter()
-    names.update(row.cells["name"].text for row in view.rows)
+    names.update(row.cells[NAME].text for row in view.rows)
 
     def line(cells: Sequence[tuple[Column, str]]) -> str:
         parts = []
         for column, text in cells:
-            if column.key == "name":
+            if column.key == NAME:
                 parts.append(set_cell_size(text, name_width))
             else:
                 parts.append(" " * (natural[column.key] - cell_len(text)) + text)
@@ -256,7 +256,7 @@ def compact_table(
                     (
                         column,
                         names.fit(cell, name_width)
-                        if column.key == "name"
+                        if column.key == NAME
                         else cell.shown
                         if notes
                         else cell.bare,

@@ -23,7 +23,9 @@ What it does to the SDK:
   written anywhere under it costs CPU (on a busy home, most of a core). queuewatch takes its
   settings from its own config, so that watcher is stopped as soon as the SDK is imported.
 
-Batched queries run on a few daemon threads, so a caller that stops never waits on a socket.
+What it asks and how it reads the answers (request bodies, reply parsers, endpoints and the
+permission each needs) is ``queuewatch.wire``, pure and tested without the SDK; every call runs on
+``queuewatch.workers``' few daemon threads, so a caller that stops never waits on a socket.
 """
 
 from __future__ import annotations
@@ -32,16 +34,14 @@ import contextlib
 import functools
 import json
 import math
-import queue
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -59,19 +59,29 @@ from queuewatch.errors import (
     SourceError,
     Unavailable,
 )
-from queuewatch.model import (
-    ROUTING_STATUSES,
-    AgentActivity,
-    Agents,
-    Live,
-    QueueInfo,
-    QueueLive,
-    QueueToday,
-    ServiceLevelTarget,
-    Today,
+from queuewatch.model import AgentActivity, QueueInfo, QueueLive, QueueToday
+from queuewatch.source import PartResult, RateStatus
+from queuewatch.untrusted import clean, clean_name
+from queuewatch.wire import (
+    AGGREGATES_PATH,
+    CONFIG_MEDIA,
+    OBSERVATIONS_PATH,
+    PERMISSIONS,
+    QUEUES_PATH,
+    ROUTING_ACTIVITY_PATH,
+    USERS_PATH,
+    USERS_PER_REQUEST,
+    aggregates_body,
+    distinct_names,
+    observations_body,
+    parse_aggregates,
+    parse_observations,
+    parse_routing_activity,
+    queue_info,
+    routing_activity_body,
+    today_interval,
 )
-from queuewatch.source import BatchFailure, PartResult, RateStatus
-from queuewatch.untrusted import clean, clean_name, distinguish
+from queuewatch.workers import Workers, run_batched
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,45 +93,9 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 #: bad encodings, nesting deeper than the parser's recursion limit): a reply we could not read.
 _UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RecursionError)
 
-QUEUES_PATH = "/api/v2/routing/queues"
-OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
-AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
-ROUTING_ACTIVITY_PATH = "/api/v2/analytics/routing/activity/query"
-USERS_PATH = "/api/v2/users"
-
-#: The permission each endpoint needs on the OAuth client's role (the users listing needs none).
-PERMISSIONS = {
-    QUEUES_PATH: "routing:queue:view",
-    OBSERVATIONS_PATH: "analytics:queueObservation:view",
-    AGGREGATES_PATH: "analytics:conversationAggregate:view",
-    ROUTING_ACTIVITY_PATH: "analytics:queueObservation:view",
-}
-#: Users looked up by id per request.
-USERS_PER_REQUEST = 100
-
-OBSERVATION_METRICS = (
-    "oWaiting",
-    "oInteracting",
-    "oAlerting",
-    "oOnQueueUsers",
-    "oOffQueueUsers",
-    "oMemberUsers",
-    "oUserRoutingStatuses",
-)
 #: Pages of queues read at most (an org holds up to 5,000 queues: 50 pages of 100); a reply that
 #: keeps promising another page is not followed for ever.
 MAX_PAGES = 1000
-
-AGGREGATE_METRICS = ("nOffered", "tAnswered", "tAbandon", "tHandle", "oServiceLevel")
-
-#: Queue configuration names media differently from analytics.
-CONFIG_MEDIA = {
-    "call": "voice",
-    "callback": "callback",
-    "chat": "chat",
-    "email": "email",
-    "message": "message",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,38 +151,6 @@ class _Unauthorized(Exception):
     """A 401 on an API call: the token is missing, expired or revoked."""
 
 
-class _Workers:
-    """A fixed set of daemon threads running calls; waiting on them can be abandoned."""
-
-    def __init__(self, size: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"queuewatch-http-{i}", daemon=True)
-            for i in range(max(1, size))
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            call, future = job
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(call())
-            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
-                future.set_exception(error)
-
-    def submit(self, call: Callable[[], T]) -> Future[T]:
-        future: Future[T] = Future()
-        self._jobs.put((call, future))
-        return future
-
-    def close(self) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
-
-
 class GenesysSource:
     """Queue statistics from Genesys Cloud (or anything that speaks its API) through the SDK."""
 
@@ -229,7 +171,6 @@ class GenesysSource:
         self._clock = clock
         self._on_close = on_close
         self._zone = ZoneInfo(settings.timezone)
-        self._closed = threading.Event()
         self._token_lock = threading.Lock()
         self._rate_lock = threading.Lock()
         # [second, requests made, of them refused with a 429] per whole second of time.monotonic(),
@@ -241,7 +182,7 @@ class GenesysSource:
         self._users = sdk.UsersApi(self._client)
         # Agents' names by user id, looked up once (None: Genesys would not say).
         self._names: dict[str, str | None] = {}
-        self._workers = _Workers(settings.concurrency)
+        self._workers = Workers(settings.concurrency, what="Genesys Cloud")
         try:
             self._run(lambda: self._fetch_token(None))
         except BaseException:
@@ -387,59 +328,12 @@ class GenesysSource:
     # --- running calls on the workers ---------------------------------------------------------------
 
     def _run(self, call: Callable[[], T]) -> T:
-        return self._gather([call])[0]
-
-    def _gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        """Run calls on the workers; the results in order. Raises the first error."""
-        outcomes = self._gather_outcomes(calls)
-        results: list[T] = []
-        for outcome in outcomes:
-            if isinstance(outcome, SourceError):
-                raise outcome
-            results.append(outcome)
-        return results
-
-    def _gather_outcomes(self, calls: Sequence[Callable[[], T]]) -> list[T | SourceError]:
-        if self._closed.is_set():
-            raise Unavailable("the connection to Genesys Cloud is closed")
-        futures = [self._workers.submit(call) for call in calls]
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-            if self._closed.is_set():
-                for future in pending:
-                    future.cancel()
-                raise Unavailable("stopped while waiting for Genesys Cloud")
-        outcomes: list[T | SourceError] = []
-        for future in futures:
-            error = future.exception()
-            if error is None:
-                outcomes.append(future.result())
-            elif isinstance(error, SourceError):
-                outcomes.append(error)
-            else:
-                raise error
-        return outcomes
+        return self._workers.run([call])[0]
 
     def _batched(
         self, queues: Sequence[QueueInfo], query: Callable[[list[str]], dict[str, R]]
     ) -> PartResult[R]:
-        ids = [q.id for q in queues]
-        size = max(1, self.settings.batch_size)
-        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-        if not batches:
-            return PartResult()
-        outcomes = self._gather_outcomes([functools.partial(query, batch) for batch in batches])
-        values: dict[str, R] = {}
-        failures: list[BatchFailure] = []
-        for batch, outcome in zip(batches, outcomes, strict=True):
-            if isinstance(outcome, SourceError):
-                failures.append(BatchFailure(tuple(batch), outcome))
-            else:
-                values.update(outcome)
-        if failures and len(failures) == len(batches):
-            _raise_worst([f.error for f in failures])
-        return PartResult(values, tuple(failures))
+        return run_batched(self._workers, [q.id for q in queues], self.settings.batch_size, query)
 
     # --- the three queries --------------------------------------------------------------------------
 
@@ -459,7 +353,8 @@ class GenesysSource:
             if not isinstance(listing, sdk.QueueEntityListing):
                 raise BadResponse(f"{self.label} sent a queue listing that could not be read")
             entities = listing.entities or []
-            found.extend(_queue_info(q) for q in entities if q.id)
+            with self._translating(QUEUES_PATH):
+                found.extend(queue_info(_queue_entity(q)) for q in entities if q.id)
             page_count = listing.page_count
             if (
                 not entities
@@ -474,12 +369,7 @@ class GenesysSource:
         return self._batched(queues, self._observe_batch)
 
     def _observe_batch(self, ids: list[str]) -> dict[str, QueueLive]:
-        body = {
-            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
-            "metrics": list(OBSERVATION_METRICS),
-            "detailMetrics": ["oWaiting"],
-        }
-        reply = self._post_json(OBSERVATIONS_PATH, body)
+        reply = self._post_json(OBSERVATIONS_PATH, observations_body(ids))
         with self._translating(OBSERVATIONS_PATH):
             return parse_observations(reply, self._clock())
 
@@ -515,23 +405,12 @@ class GenesysSource:
         return self._call(path, post)
 
     def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
-        now = self._clock().astimezone(self._zone)
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if now - midnight < timedelta(seconds=1):
-            now = midnight + timedelta(seconds=1)
-        interval = f"{midnight.isoformat(timespec='milliseconds')}/{now.isoformat(timespec='milliseconds')}"
+        interval = today_interval(self._clock(), self._zone)
         targets = {q.id: q.sl_targets for q in queues}
         return self._batched(queues, lambda ids: self._today_batch(ids, interval, targets))
 
     def _today_batch(self, ids: list[str], interval: str, targets: dict[str, Any]) -> dict[str, QueueToday]:
-        body = {
-            "interval": interval,
-            "timeZone": self.settings.timezone,
-            "groupBy": ["queueId", "mediaType"],
-            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
-            "metrics": list(AGGREGATE_METRICS),
-        }
-        reply = self._post_json(AGGREGATES_PATH, body)
+        reply = self._post_json(AGGREGATES_PATH, aggregates_body(ids, interval, self.settings.timezone))
         with self._translating(AGGREGATES_PATH):
             return parse_aggregates(reply, targets)
 
@@ -548,12 +427,7 @@ class GenesysSource:
         return PartResult(named, result.failures)
 
     def _activity_batch(self, ids: list[str]) -> dict[str, tuple[AgentActivity, ...]]:
-        body = {
-            "metrics": [{"metric": "oUserRoutingStatuses", "details": True}],
-            "groupBy": ["queueId"],
-            "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in ids]},
-        }
-        reply = self._post_json(ROUTING_ACTIVITY_PATH, body)
+        reply = self._post_json(ROUTING_ACTIVITY_PATH, routing_activity_body(ids))
         with self._translating(ROUTING_ACTIVITY_PATH):
             found = parse_routing_activity(reply, self._clock())
         return {queue_id: found.get(queue_id, ()) for queue_id in ids}
@@ -578,269 +452,32 @@ class GenesysSource:
                 self._names.setdefault(user_id, None)
 
     def close(self) -> None:
-        if not self._closed.is_set():
-            self._closed.set()
+        if not self._workers.closed:
             self._workers.close()
             if self._on_close is not None:
                 self._on_close()
 
 
-# --- parsing: SDK models -> our model -------------------------------------------------------------
-
-
-def _queue_info(queue: Any) -> QueueInfo:
-    targets: dict[str, ServiceLevelTarget] = {}
-    settings = queue.media_settings
-    for config_name, media in CONFIG_MEDIA.items():
-        media_settings = getattr(settings, config_name, None) if settings is not None else None
-        level = getattr(media_settings, "service_level", None)
-        if level is not None and level.percentage is not None and level.duration_ms is not None:
-            targets[media] = ServiceLevelTarget(float(level.percentage), level.duration_ms / 1000)
+def _queue_entity(queue: Any) -> dict[str, Any]:
+    """The fields ``wire.queue_info`` reads, from the SDK's ``Queue`` model, in the API's own words
+    (the SDK's generic ``sanitize_for_serialization`` costs 0.1 ms a queue more)."""
+    settings: dict[str, Any] = {}
+    media_settings = queue.media_settings
+    for config_name in CONFIG_MEDIA:
+        media = getattr(media_settings, config_name, None) if media_settings is not None else None
+        level = getattr(media, "service_level", None)
+        if level is not None:
+            settings[config_name] = {
+                "serviceLevel": {"percentage": level.percentage, "durationMs": level.duration_ms}
+            }
     division = queue.division
-    return QueueInfo(
-        id=clean(queue.id),
-        name=clean_name(queue.name),
-        division=clean_name(division.name) if division is not None and division.name is not None else None,
-        division_id=clean(division.id) if division is not None and division.id is not None else None,
-        member_count=queue.member_count,
-        sl_targets=targets,
-    )
-
-
-def distinct_names(queues: list[QueueInfo]) -> list[QueueInfo]:
-    """The queues, with names that would look alike on screen told apart by their ids."""
-    shown = distinguish({q.id: q.name for q in queues})
-    return [q if shown[q.id] == q.name else replace(q, name=shown[q.id]) for q in queues]
-
-
-@dataclass
-class _LiveAcc:
-    statuses: dict[str, int] = field(default_factory=dict)
-    on_queue: int = 0
-    off_queue_users: int | None = None
-    members: int = 0
-    media: dict[str, dict[str, int]] = field(default_factory=dict)
-    detail: list[tuple[datetime, str, str]] = field(default_factory=list)
-    #: Media types whose list of waiting conversations Genesys truncated.
-    truncated: set[str] = field(default_factory=set)
-    user_group: bool = False
-
-
-def _count(data: dict[str, Any]) -> int:
-    count = (data.get("stats") or {}).get("count")
-    return int(count) if count is not None else 0
-
-
-def _when(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    when = datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def parse_observations(reply: dict[str, Any], now: datetime) -> dict[str, QueueLive]:
-    """A queue observation reply -> live figures per queue id.
-
-    Zero counts may be omitted by the API, so a metric absent for a queue that has results is 0;
-    a group with zero counts is kept as zeros (a real reply has one for every media type of every
-    queue: ``model.combine`` decides which the queue handles).
-
-    Longest wait is now minus the oldest ``observationDate`` of the ``oWaiting`` details. When
-    Genesys truncated that list (``truncated``), no published source says for certain that the
-    oldest conversation is still in it, so the figure is only a lower bound:
-    ``longest_wait_exact`` is False.
-    """
-    accs: dict[str, _LiveAcc] = {}
-    for container in reply.get("results") or []:
-        group = container.get("group") or {}
-        queue_id = group.get("queueId")
-        if not queue_id:
-            continue
-        acc = accs.setdefault(queue_id, _LiveAcc())
-        media = clean(group["mediaType"]) if group.get("mediaType") is not None else None
-        for data in container.get("data") or []:
-            metric = data.get("metric")
-            if media is None:
-                acc.user_group = True
-                qualifier = data.get("qualifier")
-                if metric == "oUserRoutingStatuses" and qualifier in ROUTING_STATUSES:
-                    name = ROUTING_STATUSES[qualifier]
-                    acc.statuses[name] = acc.statuses.get(name, 0) + _count(data)
-                elif metric == "oOnQueueUsers":
-                    acc.on_queue += _count(data)
-                elif metric == "oOffQueueUsers":
-                    acc.off_queue_users = (acc.off_queue_users or 0) + _count(data)
-                elif metric == "oMemberUsers":
-                    acc.members += _count(data)
-            elif metric in ("oWaiting", "oInteracting", "oAlerting"):
-                counts = acc.media.setdefault(media, {})
-                counts[metric] = counts.get(metric, 0) + _count(data)
-                if metric == "oWaiting":
-                    if data.get("truncated") is True:
-                        acc.truncated.add(media)
-                    for obs in data.get("observations") or []:
-                        when = _when(obs.get("observationDate"))
-                        if when is not None:
-                            acc.detail.append((when, clean(obs.get("conversationId") or ""), media))
-    return {queue_id: _live(acc, now) for queue_id, acc in accs.items()}
-
-
-def _live(acc: _LiveAcc, now: datetime) -> QueueLive:
-    acc.detail.sort()
-    oldest: dict[str, datetime] = {}
-    for when, _, media in acc.detail:
-        oldest.setdefault(media, when)
-    by_media: dict[str, Live] = {}
-    for media, counts in acc.media.items():
-        waiting = counts.get("oWaiting", 0)
-        first = oldest.get(media)
-        longest = max(0.0, (now - first).total_seconds()) if first is not None else None
-        by_media[media] = Live(
-            waiting=waiting,
-            longest_wait_s=0.0 if waiting == 0 else longest,
-            interacting=counts.get("oInteracting", 0),
-            alerting=counts.get("oAlerting", 0),
-            longest_wait_exact=waiting == 0 or media not in acc.truncated,
-        )
-    waiting = sum(m.waiting or 0 for m in by_media.values())
-    waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
-    longest_wait: float | None = 0.0
-    if waiting:
-        longest_wait = None if None in waits else max(w or 0.0 for w in waits)
-    live = Live(
-        waiting=waiting,
-        longest_wait_s=longest_wait,
-        interacting=sum(m.interacting or 0 for m in by_media.values()),
-        alerting=sum(m.alerting or 0 for m in by_media.values()),
-        # A bound on one media type bounds the queue's too: its oldest may be the one not listed.
-        longest_wait_exact=all(m.longest_wait_exact for m in by_media.values()),
-    )
-    agents = Agents()
-    members = None
-    if acc.user_group:
-        statuses = {name: acc.statuses.get(name, 0) for name in ROUTING_STATUSES.values()}
-        if acc.off_queue_users is not None:
-            statuses["off_queue"] = max(statuses["off_queue"], acc.off_queue_users)
-        agents = Agents(**statuses, on_queue=acc.on_queue)
-        members = acc.members
-    detail = tuple(
-        (conversation, media, max(0.0, (now - when).total_seconds()))
-        for when, conversation, media in acc.detail
-    )
-    return QueueLive(live=live, agents=agents, members=members, by_media=by_media, waiting_detail=detail)
-
-
-@dataclass
-class _TodayAcc:
-    offered: int = 0
-    answered: int = 0
-    answered_ms: float = 0.0
-    abandoned: int = 0
-    handled: int = 0
-    handle_ms: float = 0.0
-    sl_num: float = 0.0
-    sl_den: float = 0.0
-    sl_target: float | None = None
-
-    def add(self, other: _TodayAcc) -> None:
-        for name in ("offered", "answered", "answered_ms", "abandoned", "handled", "handle_ms"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.sl_num += other.sl_num
-        self.sl_den += other.sl_den
-
-    def today(self, sl_target: float | None) -> Today:
-        return Today(
-            offered=self.offered,
-            answered=self.answered,
-            abandoned=self.abandoned,
-            abandon_rate=self.abandoned / self.offered if self.offered else None,
-            service_level=self.sl_num / self.sl_den if self.sl_den else None,
-            sl_target=self.sl_target if self.sl_target is not None else sl_target,
-            asa_s=self.answered_ms / self.answered / 1000 if self.answered else None,
-            aht_s=self.handle_ms / self.handled / 1000 if self.handled else None,
-        )
-
-
-def _add_metric(acc: _TodayAcc, metric: Any, stats: dict[str, Any]) -> None:
-    count = int(stats.get("count") or 0)
-    if metric == "nOffered":
-        acc.offered += count
-    elif metric == "tAnswered":
-        acc.answered += count
-        acc.answered_ms += float(stats.get("sum") or 0)
-    elif metric == "tAbandon":
-        acc.abandoned += count
-    elif metric == "tHandle":
-        acc.handled += count
-        acc.handle_ms += float(stats.get("sum") or 0)
-    elif metric == "oServiceLevel":
-        acc.sl_num += float(stats.get("numerator") or 0)
-        acc.sl_den += float(stats.get("denominator") or 0)
-        if stats.get("target") is not None:
-            acc.sl_target = float(stats["target"])
-
-
-def parse_aggregates(reply: dict[str, Any], targets: dict[str, Any]) -> dict[str, QueueToday]:
-    """A conversation aggregates reply grouped by queue and media -> today's figures per queue id."""
-    per_queue: dict[str, dict[str, _TodayAcc]] = {}
-    for container in reply.get("results") or []:
-        group = container.get("group") or {}
-        queue_id = group.get("queueId")
-        if not queue_id:
-            continue
-        acc = per_queue.setdefault(queue_id, {}).setdefault(
-            clean(group.get("mediaType") or "all"), _TodayAcc()
-        )
-        for interval in container.get("data") or []:
-            for metric in interval.get("metrics") or []:
-                _add_metric(acc, metric.get("metric"), metric.get("stats") or {})
-    result: dict[str, QueueToday] = {}
-    for queue_id, media in per_queue.items():
-        queue_targets = targets.get(queue_id) or {}
-        total = _TodayAcc()
-        by_media: dict[str, Today] = {}
-        for name, acc in media.items():
-            total.add(acc)
-            target = queue_targets.get(name)
-            by_media[name] = acc.today(target.percentage if target is not None else None)
-        # The queue's service level blends its media types: it has a target only when every media
-        # type in the blend has the same one (never the first media type's, compared with the blend).
-        blended = {by_media[name].sl_target for name, acc in media.items() if acc.sl_den}
-        if not blended:
-            blended = {t.percentage for t in queue_targets.values()}
-        total.sl_target = blended.pop() if len(blended) == 1 else None
-        today = total.today(None)
-        result[queue_id] = QueueToday(today=today, by_media={k: v for k, v in by_media.items() if k != "all"})
-    return result
-
-
-def parse_routing_activity(reply: dict[str, Any], now: datetime) -> dict[str, tuple[AgentActivity, ...]]:
-    """A routing activity reply (``oUserRoutingStatuses`` with details) -> each queue's agents,
-    by routing status (as ``ROUTING_STATUSES`` orders them), the longest in it first."""
-    order = {name: n for n, name in enumerate(ROUTING_STATUSES.values())}
-    found: dict[str, tuple[AgentActivity, ...]] = {}
-    for result in reply.get("results") or []:
-        queue_id = (result.get("group") or {}).get("queueId")
-        if not queue_id:
-            continue
-        agents: dict[str, AgentActivity] = {}
-        for entity in result.get("entities") or []:
-            user_id, status = entity.get("userId"), ROUTING_STATUSES.get(entity.get("routingStatus"))
-            if not user_id or status is None:
-                continue
-            when = _when(entity.get("routingStatusDate"))
-            seconds = max(0.0, (now - when).total_seconds()) if when is not None else None
-            agents[clean(user_id)] = AgentActivity(clean(user_id), status, seconds)
-        for data in result.get("data") or []:
-            status = ROUTING_STATUSES.get(data.get("qualifier"))
-            if data.get("metric") != "oUserRoutingStatuses" or status is None:
-                continue
-            for user_id in data.get("entityIds") or []:
-                agents.setdefault(clean(user_id), AgentActivity(clean(user_id), status))
-        found[clean(queue_id)] = tuple(
-            sorted(agents.values(), key=lambda a: (order[a.status], -(a.seconds or 0.0), a.user_id))
-        )
-    return found
+    return {
+        "id": queue.id,
+        "name": queue.name,
+        "division": {"id": division.id, "name": division.name} if division is not None else None,
+        "memberCount": queue.member_count,
+        "mediaSettings": settings,
+    }
 
 
 # --- error translation ----------------------------------------------------------------------------
@@ -892,15 +529,3 @@ def _from_status(error: ApiException, endpoint: str, host: str) -> SourceError:
     message = str(body.get("message") or error.reason or "").splitlines()
     detail = f": {redact.one_line(message[0], 200)}" if message and message[0] else ""
     return BadResponse(f"Genesys Cloud at {host} rejected {endpoint} (HTTP {status}){detail}", status)
-
-
-def _raise_worst(errors: Sequence[SourceError]) -> NoReturn:
-    """Of several batch errors, raise the one that matters most to the person watching."""
-    for kind in (AuthError, PermissionMissing):
-        for error in errors:
-            if isinstance(error, kind):
-                raise error
-    limited = [e for e in errors if isinstance(e, RateLimited)]
-    if limited:
-        raise max(limited, key=lambda e: e.retry_after or 0.0)
-    raise errors[0]

@@ -135,11 +135,6 @@ class QueueStats:
     #: Oldest-first waiting conversations: (conversation id, media type, seconds waiting).
     waiting_detail: tuple[tuple[str, str, float], ...] = ()
 
-    @property
-    def available(self) -> int | None:
-        """Agents idle on this queue, ready for the next conversation (``agents.idle``)."""
-        return self.agents.idle
-
 
 @dataclass(frozen=True, slots=True)
 class AgentActivity:

@@ -142,7 +142,7 @@ class PollStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotReady:
+class SnapshotReceived:
     snapshot: Snapshot
     rate: RateStatus
     next_poll_at: float | None
@@ -199,7 +199,7 @@ def budget_stretch(cost: int, settings: PollerSettings, interval: float, allowan
     return max(1.0, per_minute / budget)
 
 
-PollerEvent = Connecting | Connected | PollStarted | SnapshotReady | BackingOff | PollFailed | Scheduled
+PollerEvent = Connecting | Connected | PollStarted | SnapshotReceived | BackingOff | PollFailed | Scheduled
 
 
 class _Stopped(Exception):
@@ -498,7 +498,7 @@ class Poller:
             source.cost(len(queues)), self.settings, self._interval, allowance.per_minute
         )
         next_at = max(not_before, self._clock() + self._interval * self._stretch)
-        self._emit(SnapshotReady(snapshot, rate, None if self._paused else next_at, allowance))
+        self._emit(SnapshotReceived(snapshot, rate, None if self._paused else next_at, allowance))
         return not_before
 
     def _note_throttled(self) -> None:

@@ -23,8 +23,17 @@ from typing import Any, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from queuewatch.columns import COLUMN_KEYS, COLUMNS_BY_KEY, Column
-from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
+from queuewatch.columns import (
+    COLUMN_KEYS,
+    COLUMNS,
+    COLUMNS_BY_KEY,
+    LONGEST_WAIT,
+    NAME,
+    TREND,
+    Column,
+    SortValue,
+)
+from queuewatch.formatting import fmt_count, fmt_percent, fmt_wait
 from queuewatch.model import MEDIA_TYPES, QueueStats
 from queuewatch.names import name_matcher
 from queuewatch.thresholds import Level, Thresholds, judge, mixed_media, most_urgent_wait, worst
@@ -45,8 +54,6 @@ MUTED_MARK = "⊘"
 NAME_MIN_WIDTH = 12
 NAME_MAX_WIDTH = 48
 SORT_MARKS = {False: "▲", True: "▼"}
-
-SortValue = float | str | None
 
 
 # --- formatting -------------------------------------------------------------------------------------
@@ -267,26 +274,6 @@ class Row:
     """Each cell's width without its note (``Cell.bare``)."""
 
 
-def _numbers(stats: QueueStats) -> dict[str, tuple[str, SortValue]]:
-    today, agents = stats.today, stats.agents
-    return {
-        "waiting": (fmt_count(stats.waiting), stats.waiting),
-        "longest_wait_s": (fmt_wait(stats.longest_wait_s, stats.longest_wait_exact), stats.longest_wait_s),
-        "interacting": (fmt_count(stats.interacting), stats.interacting),
-        "idle": (fmt_count(agents.idle), agents.idle),
-        "on_queue": (fmt_count(agents.on_queue), agents.on_queue),
-        "not_responding": (fmt_count(agents.not_responding), agents.not_responding),
-        "off_queue": (fmt_count(agents.off_queue), agents.off_queue),
-        "offered": (fmt_count(today.offered), today.offered),
-        "answered": (fmt_count(today.answered), today.answered),
-        "abandoned": (fmt_count(today.abandoned), today.abandoned),
-        "abandon_rate": (fmt_percent(today.abandon_rate, 1), today.abandon_rate),
-        "service_level": (fmt_percent(today.service_level), today.service_level),
-        "asa_s": (fmt_duration(today.asa_s), today.asa_s),
-        "aht_s": (fmt_duration(today.aht_s), today.aht_s),
-    }
-
-
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
 
 
@@ -314,13 +301,6 @@ def sparkline(values: Sequence[float], width: int = 12) -> str:
     )
 
 
-#: Columns whose figure is the sum of the media types' live figures, and of today's.
-_LIVE_KEYS = frozenset({"waiting", "longest_wait_s", "interacting"})
-_TODAY_KEYS = frozenset(
-    {"offered", "answered", "abandoned", "abandon_rate", "service_level", "asa_s", "aht_s"}
-)
-
-
 def make_row(
     stats: QueueStats, thresholds: Thresholds, *, muted: bool = False, trend: Sequence[float] = ()
 ) -> Row:
@@ -334,21 +314,30 @@ def make_row(
     breaches = judge(stats, rule)
     row_level = worst(breach.level for breach in breaches.values())
     waiting_media, offered_media = mixed_media(stats)
-    cells = {"name": Cell(stats.name, stats.name, row_level, justify="left", muted=muted)}
-    for key, (text, value) in _numbers(stats).items():
-        breach = breaches.get(key)
-        if breach is None:
-            cells[key] = Cell(text, value)
-            continue
-        mixed = waiting_media if key in _LIVE_KEYS else offered_media if key in _TODAY_KEYS else []
-        note = MEDIA_TAGS.get(breach.media, breach.media) if breach.media and len(mixed) > 1 else ""
-        cells[key] = Cell(text, value, breach.level, note=note)
     urgent = most_urgent_wait(stats, rule)
-    note = MEDIA_TAGS.get(urgent.media, urgent.media) if urgent.media and len(waiting_media) > 1 else ""
-    cells["longest_wait_s"] = Cell(
-        fmt_wait(urgent.wait_s, urgent.exact), urgent.rank, urgent.level, note=note
-    )
-    cells["trend"] = Cell(sparkline(trend) if len(trend) >= 2 else "", max(trend) if trend else None)
+    cells: dict[str, Cell] = {}
+    for column in COLUMNS:
+        if column.key == NAME:
+            cells[NAME] = Cell(stats.name, stats.name, row_level, justify="left", muted=muted)
+            continue
+        # A figure that blends media types names the one that breaches (or, for Longest, the one
+        # whose wait is shown) when more than one is in the blend.
+        mixed = {"live": waiting_media, "today": offered_media}.get(column.figures, [])
+        if column.key == LONGEST_WAIT:
+            note = MEDIA_TAGS.get(urgent.media, urgent.media) if urgent.media and len(mixed) > 1 else ""
+            shown = fmt_wait(urgent.wait_s, urgent.exact)
+            cells[LONGEST_WAIT] = Cell(shown, urgent.rank, urgent.level, note=note)
+            continue
+        assert column.value is not None
+        value = column.value(stats)
+        text = column.fmt(value if not isinstance(value, str) else None)
+        breach = breaches.get(column.key)
+        if breach is None:
+            cells[column.key] = Cell(text, value)
+            continue
+        note = MEDIA_TAGS.get(breach.media, breach.media) if breach.media and len(mixed) > 1 else ""
+        cells[column.key] = Cell(text, value, breach.level, note=note)
+    cells[TREND] = Cell(sparkline(trend) if len(trend) >= 2 else "", max(trend) if trend else None)
     widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
     bare = {key: cell_len(cell.bare) if cell.note else widths[key] for key, cell in cells.items()}
     return Row(key=stats.id, cells=cells, level=row_level, widths=widths, bare_widths=bare)
@@ -409,7 +398,7 @@ class RowMaker:
 class Sort:
     """Which column the rows are sorted by, and which way."""
 
-    column: str = "longest_wait_s"
+    column: str = LONGEST_WAIT
     descending: bool = True
 
     def reversed(self) -> Sort:
@@ -445,7 +434,7 @@ def sort_rows(rows: Iterable[Row], sort: Sort, pinned: Callable[[str], bool] | N
     """Rows in ``sort`` order; queues whose name ``pinned`` accepts come first (in the same order)."""
 
     def key(row: Row) -> tuple[Any, ...]:
-        name = row.cells["name"]
+        name = row.cells[NAME]
         on_top = pinned is not None and isinstance(name.value, str) and pinned(name.value)
         return (not on_top, *row_sort_key(row.cells[sort.column], name, sort))
 
@@ -520,7 +509,8 @@ class View:
     less severe than they are over all their media types."""
 
     @property
-    def shown(self) -> int:
+    def visible(self) -> int:
+        """How many queues pass the filters (the rows of the table)."""
         return len(self.rows)
 
     def ordered(self) -> list[QueueStats]:
@@ -601,7 +591,7 @@ TOTALS_AGENTS_HEADING = "agents counted once per queue:"
 
 
 def _most_urgent(rows: Iterable[Row]) -> Cell | None:
-    cells = [row.cells["longest_wait_s"] for row in rows if row.cells["longest_wait_s"].value is not None]
+    cells = [row.cells[LONGEST_WAIT] for row in rows if row.cells[LONGEST_WAIT].value is not None]
     return max(cells, key=lambda cell: float(cell.value or 0.0), default=None)
 
 

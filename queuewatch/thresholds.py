@@ -50,6 +50,15 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from queuewatch.columns import (
+    ABANDON_RATE,
+    COLUMNS,
+    IDLE,
+    LONGEST_WAIT,
+    NOT_RESPONDING,
+    SERVICE_LEVEL,
+    WAITING,
+)
 from queuewatch.errors import ConfigError
 from queuewatch.model import MEDIA_TYPES, Live, QueueStats, Today
 
@@ -205,11 +214,11 @@ def _service_level(today: Today, rule: Rule) -> Level:
 
 def _live_levels(live: Live, idle: int | None, rule: Rule) -> dict[str, Level]:
     levels = {
-        "waiting": _at_least(live.waiting, rule.waiting_warn, rule.waiting_critical),
-        "longest_wait_s": _at_least(live.longest_wait_s, rule.longest_wait_warn, rule.longest_wait_critical),
+        WAITING: _at_least(live.waiting, rule.waiting_warn, rule.waiting_critical),
+        LONGEST_WAIT: _at_least(live.longest_wait_s, rule.longest_wait_warn, rule.longest_wait_critical),
     }
     if rule.no_agents_critical and (live.waiting or 0) > 0 and idle == 0:
-        levels["idle"] = Level.CRITICAL
+        levels[IDLE] = Level.CRITICAL
     return levels
 
 
@@ -220,8 +229,8 @@ def wait_level(seconds: float | None, rule: Rule) -> Level:
 
 def _today_levels(today: Today, rule: Rule) -> dict[str, Level]:
     return {
-        "abandon_rate": _at_least(today.abandon_rate, rule.abandon_rate_warn, rule.abandon_rate_critical),
-        "service_level": _service_level(today, rule),
+        ABANDON_RATE: _at_least(today.abandon_rate, rule.abandon_rate_warn, rule.abandon_rate_critical),
+        SERVICE_LEVEL: _service_level(today, rule),
     }
 
 
@@ -275,7 +284,7 @@ def judge(stats: QueueStats, rule: Rule) -> dict[str, Breach]:
     not_responding = stats.agents.not_responding
     _keep_worst(
         breaches,
-        {"not_responding": _at_least(not_responding, rule.not_responding_warn, rule.not_responding_critical)},
+        {NOT_RESPONDING: _at_least(not_responding, rule.not_responding_warn, rule.not_responding_critical)},
         None,
     )
     return breaches
@@ -418,12 +427,12 @@ def _parse_override(where: str, entry: Any) -> Override:
 
 
 def _check_order(where: str, rule: Rule) -> None:
-    pairs = [("longest_wait", rule.longest_wait_warn, rule.longest_wait_critical)]
-    pairs += [("waiting", rule.waiting_warn, rule.waiting_critical)]
-    pairs += [("abandon_rate", rule.abandon_rate_warn, rule.abandon_rate_critical)]
-    pairs += [("not_responding", rule.not_responding_warn, rule.not_responding_critical)]
-    for name, warn, critical in pairs:
-        if warn > critical:
+    # Every column judged by a warn and a critical threshold.
+    for column in COLUMNS:
+        name = column.threshold
+        if name is None or not hasattr(rule, f"{name}_warn"):
+            continue
+        if getattr(rule, f"{name}_warn") > getattr(rule, f"{name}_critical"):
             raise ConfigError(f"{where}.{name}_warn must not be above {where}.{name}_critical")
 
 

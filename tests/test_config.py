@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,74 @@ def test_desktop_notify_from_flag_or_file(tmp_path: Path) -> None:
     assert settings(tmp_path, {"demo": True}).desktop_notify is False
     assert settings(tmp_path, {"demo": True, "desktop_notify": True}).desktop_notify is True
     assert settings(tmp_path, {"demo": True}, text="desktop_notify = true\n").desktop_notify is True
+
+
+# --- each setting declared once -----------------------------------------------------------------------
+
+
+def readme() -> str:
+    return (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_the_example_config_as_written() -> None:
+    from queuewatch.config import EXAMPLE_CONFIG
+
+    text = readme()
+    start = text.index("```toml\n", text.index("## Configuration")) + len("```toml\n")
+    assert text[start : text.index("```\n", start)] == EXAMPLE_CONFIG
+
+
+def test_the_example_config_shows_every_key_of_the_file() -> None:
+    from queuewatch.config import EXAMPLE_CONFIG, FILE_KEYS, SETTINGS
+
+    shown = set(re.findall(r"^# (\w+) = ", EXAMPLE_CONFIG, re.MULTILINE))
+    shown |= {"thresholds"} if "\n[thresholds]\n" in EXAMPLE_CONFIG else set()
+    assert shown >= set(FILE_KEYS)
+    assert set(FILE_KEYS) == {s.key for s in SETTINGS if s.key is not None}
+
+
+def test_the_example_thresholds_are_the_defaults() -> None:
+    from queuewatch.config import EXAMPLE_CONFIG
+    from queuewatch.thresholds import Rule
+
+    top = EXAMPLE_CONFIG.split("\n[thresholds]\n", 1)[1].split("\n\n", 1)[0]
+    values = tomllib.loads("\n".join(line[2:].split("#", 1)[0] for line in top.splitlines()))
+    defaults = {f.name: getattr(Rule(), f.name) for f in fields(Rule) if f.name != "by_media"}
+    assert values == defaults
+
+
+def test_the_readme_gives_each_flag_its_range_and_default() -> None:
+    from queuewatch.config import SETTINGS
+
+    text = " ".join(readme().split())
+    for spec in SETTINGS:
+        if spec.flag is None or spec.bound is None:
+            continue
+        said = re.search(rf"`{spec.flag} \w+` \(([^)]*)\)", text)
+        assert said is not None, spec.flag
+        assert f"{spec.bound.low:g} to {spec.bound.high:g}, default {spec.default:g}" in said.group(1)
+
+
+def test_each_setting_s_default_is_what_an_empty_config_gives(tmp_path: Path) -> None:
+    from queuewatch.config import SETTINGS
+
+    s = settings(tmp_path, {"demo": True}, {"TZ": "UTC"}, "")
+    for spec in SETTINGS:
+        assert getattr(s, spec.name) == spec.default, spec.name
+
+
+def test_this_machine_s_zone_comes_from_tz_then_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tzlocal
+
+    from queuewatch.config import local_timezone
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Asia/Tokyo")
+    assert local_timezone({"TZ": ":Europe/Paris"}) == "Europe/Paris"
+    assert local_timezone({"TZ": "Nowhere/Atlantis"}) == "Asia/Tokyo"
+    assert local_timezone({}) == "Asia/Tokyo"
+
+    def unknown() -> str:
+        raise LookupError("no zone configured")
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", unknown)
+    assert local_timezone({}) == "UTC"

@@ -30,7 +30,7 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.simulator import ContactCentre, SimulatorServer
 from queuewatch.simulator.server import TOKEN_REPLIES
@@ -100,7 +100,7 @@ def test_any_error_at_connect_is_reported_and_retried_after_a_minute() -> None:
 
     def emit(event: PollerEvent) -> None:
         events.append(event)
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             poller.stop()
 
     poller._emit = emit
@@ -111,7 +111,9 @@ def test_any_error_at_connect_is_reported_and_retried_after_a_minute() -> None:
     assert SECRET not in failed.message
     assert failed.retry_at is not None and failed.retry_at - 60 in clock.seen, "retried after 60 s"
     assert len(attempts) == 2
-    assert any(isinstance(e, Connected) for e in events) and any(isinstance(e, SnapshotReady) for e in events)
+    assert any(isinstance(e, Connected) for e in events) and any(
+        isinstance(e, SnapshotReceived) for e in events
+    )
 
 
 def test_any_error_during_a_poll_is_reported_and_the_next_poll_goes_on() -> None:
@@ -121,14 +123,14 @@ def test_any_error_during_a_poll_is_reported_and_the_next_poll_goes_on() -> None
 
     def emit(event: PollerEvent) -> None:
         events.append(event)
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             poller.stop()
 
     poller._emit = emit
     poller.run()
     failed = next(e for e in events if isinstance(e, PollFailed))
     assert (failed.part, failed.kind, failed.message) == ("poll", "internal", "unexpected MemoryError")
-    assert any(isinstance(e, SnapshotReady) for e in events)
+    assert any(isinstance(e, SnapshotReceived) for e in events)
 
 
 @pytest.mark.parametrize("error", [RecursionError("maximum recursion depth"), UnicodeError(), KeyError("x")])
@@ -150,7 +152,7 @@ def test_a_source_that_fails_to_close_does_not_break_the_poller() -> None:
 
     events: list[PollerEvent] = []
     Poller(lambda: Unclosable(), events.append).run(once=True)
-    assert any(isinstance(e, SnapshotReady) for e in events)
+    assert any(isinstance(e, SnapshotReceived) for e in events)
 
 
 def _raising_connect(error: Exception) -> Callable[[object], Callable[[], QueueSource]]:
@@ -460,7 +462,7 @@ def test_backing_off_and_live_figures_are_untouched_by_the_boundary() -> None:
 
     def emit(event: PollerEvent) -> None:
         events.append(event)
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             poller.stop()
 
     poller._emit = emit
@@ -468,7 +470,7 @@ def test_backing_off_and_live_figures_are_untouched_by_the_boundary() -> None:
     backoff = next(e for e in events if isinstance(e, BackingOff))
     assert (backoff.kind, backoff.delay) == ("rate_limited", 7.0)
     assert not [e for e in events if isinstance(e, PollFailed)]
-    ready = next(e for e in events if isinstance(e, SnapshotReady))
+    ready = next(e for e in events if isinstance(e, SnapshotReceived))
     assert ready.snapshot.queues[0].waiting == 1
 
 

@@ -24,7 +24,7 @@ from queuewatch.poller import (
     PollerSettings,
     PollFailed,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, generate_scenario
 from queuewatch.simulator.scenario import during_business_hours
@@ -55,8 +55,8 @@ class Run:
         with self.lock:
             return [event for _, event in self.timed]
 
-    def snapshots(self) -> list[SnapshotReady]:
-        return self.of(SnapshotReady)
+    def snapshots(self) -> list[SnapshotReceived]:
+        return self.of(SnapshotReceived)
 
     def of(self, kind: type[E], since: int = 0) -> list[E]:
         with self.lock:
@@ -75,8 +75,8 @@ class Run:
         with self.lock:
             return [event for _, event in self.timed[mark:]]
 
-    def clean_snapshots_since(self, mark: int) -> list[SnapshotReady]:
-        return [e for e in self.of(SnapshotReady, mark) if not e.snapshot.partial]
+    def clean_snapshots_since(self, mark: int) -> list[SnapshotReceived]:
+        return [e for e in self.of(SnapshotReceived, mark) if not e.snapshot.partial]
 
     def run_until(self, done: Callable[[], object], timeout: float = 30.0) -> None:
         """Let the poller run, the clock jumping to each of its wake-ups, until ``done()`` (within
@@ -186,7 +186,7 @@ def test_token_expiring_mid_run(centre: ContactCentre) -> None:
         run, thread = start_run(server, clock)
         try:
             mark, expired_at = run.mark(), clock() + 3
-            run.run_until(lambda: [s for s in run.of(SnapshotReady, mark) if run.when(s) > expired_at])
+            run.run_until(lambda: [s for s in run.of(SnapshotReceived, mark) if run.when(s) > expired_at])
             assert not run.of(PollFailed, mark) and not run.of(BackingOff, mark)
             assert server.stats()["by_path"].get("POST /oauth/token", 0) >= 2, "a new token was fetched"
         finally:
@@ -213,8 +213,8 @@ def test_credentials_revoked(run: Run) -> None:
 def test_permission_missing_on_aggregates_only(run: Run) -> None:
     mark = run.mark()
     run.server.faults.update({"deny": ["analytics:conversationAggregate:view"]})
-    run.run_until(lambda: [e for e in run.of(SnapshotReady, mark) if e.snapshot.errors])
-    ready = next(e for e in run.of(SnapshotReady, mark) if e.snapshot.errors)
+    run.run_until(lambda: [e for e in run.of(SnapshotReceived, mark) if e.snapshot.errors])
+    ready = next(e for e in run.of(SnapshotReceived, mark) if e.snapshot.errors)
     snap = ready.snapshot
     assert [e.kind for e in snap.errors] == ["permission"]
     assert "analytics:conversationAggregate:view" in snap.errors[0].message
@@ -230,8 +230,8 @@ def test_one_batch_of_several_failing(centre: ContactCentre) -> None:
             server.faults.update(
                 {"fail_rate": 1.0, "fail_status": 502, "remaining": 1, "paths": ("/observations",)}
             )
-            run.run_until(lambda: [e for e in run.of(SnapshotReady, mark) if e.snapshot.partial])
-            ready = next(e for e in run.of(SnapshotReady, mark) if e.snapshot.partial)
+            run.run_until(lambda: [e for e in run.of(SnapshotReceived, mark) if e.snapshot.partial])
+            ready = next(e for e in run.of(SnapshotReceived, mark) if e.snapshot.partial)
             (failure,) = ready.snapshot.errors
             failed = set(failure.queue_ids)
             assert len(failed) == 10 and failure.part == "observations"
@@ -257,14 +257,16 @@ def test_queue_deleted_between_listing_and_querying() -> None:
             mark = run.mark()
             server.centre.delete_queue(gone.id)
 
-            def without_it() -> list[SnapshotReady]:
+            def without_it() -> list[SnapshotReceived]:
                 return [
-                    e for e in run.of(SnapshotReady, mark) if gone.id not in {q.id for q in e.snapshot.queues}
+                    e
+                    for e in run.of(SnapshotReceived, mark)
+                    if gone.id not in {q.id for q in e.snapshot.queues}
                 ]
 
             run.run_until(without_it)
             assert run.when(without_it()[0]) - run.clock() <= 0
-            snapshots = run.of(SnapshotReady, mark)
+            snapshots = run.of(SnapshotReceived, mark)
             assert len(snapshots) <= 3, "gone within a poll or two, not at the next listing (5 min)"
             for event in snapshots:
                 for queue in event.snapshot.queues:

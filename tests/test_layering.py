@@ -26,6 +26,8 @@ PURE = [
     "genesys",
     "redact",
     "crash",
+    "wire",
+    "workers",
 ]
 
 
@@ -48,6 +50,12 @@ def test_the_ui_does_not_load_the_sdk() -> None:
     assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
 
 
+@pytest.mark.parametrize("module", ["wire", "workers"])
+def test_the_wire_format_and_the_batching_threads_load_no_sdk(module: str) -> None:
+    loaded = loaded_after_import(module)
+    assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
+
+
 def test_only_the_adapter_imports_the_sdk() -> None:
     importers = set()
     for path in PACKAGE.rglob("*.py"):
@@ -58,3 +66,25 @@ def test_only_the_adapter_imports_the_sdk() -> None:
             if any(name.split(".")[0] == "PureCloudPlatformClientV2" for name in names):
                 importers.add(path.relative_to(PACKAGE).as_posix())
     assert importers == {"genesys.py"}
+
+
+def test_the_readme_s_module_map_names_every_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## How it works", 1)[1].split("```", 2)[1]
+    listed: set[str] = set()
+    folder = ""
+    for line in block.splitlines():
+        words = line.split()
+        if not words or line.startswith(" " * 8):
+            continue
+        if words[0].endswith("/") and line.startswith("  "):
+            folder = words[0]
+        elif words[0].endswith(".py"):
+            nested = line.startswith("    ")
+            listed.add(folder + words[0] if nested else words[0])
+    modules = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in ("__init__.py", "__main__.py")
+    }
+    assert listed == modules

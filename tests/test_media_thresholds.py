@@ -11,7 +11,6 @@ import pytest
 
 from queuewatch.columns import choose_columns
 from queuewatch.errors import ConfigError
-from queuewatch.genesys import parse_routing_activity
 from queuewatch.model import Agents, Live, MediaStats, QueueStats, Today
 from queuewatch.present import Sort, build_view, make_row, totals
 from queuewatch.thresholds import (
@@ -26,6 +25,7 @@ from queuewatch.thresholds import (
     thresholds_from_config,
 )
 from queuewatch.tui.status import PollStatus, describe
+from queuewatch.wire import parse_routing_activity
 from tests.fakes import queue
 
 HOUR = 3600.0

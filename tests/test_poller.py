@@ -24,7 +24,7 @@ from queuewatch.poller import (
     PollerSettings,
     PollFailed,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
     backoff_wait,
     budget_stretch,
 )
@@ -154,8 +154,8 @@ def run_poller(
     return started
 
 
-def snapshots(events: list[PollerEvent]) -> list[SnapshotReady]:
-    return [e for e in events if isinstance(e, SnapshotReady)]
+def snapshots(events: list[PollerEvent]) -> list[SnapshotReceived]:
+    return [e for e in events if isinstance(e, SnapshotReceived)]
 
 
 def test_once_gives_one_snapshot_with_today() -> None:
@@ -175,7 +175,7 @@ def test_rate_limit_backs_off_for_retry_after_then_recovers() -> None:
     run = run_poller(source, PollerSettings(interval=1), lambda ev: bool(snapshots(ev)))
     backoff = next(e for e in run.events if isinstance(e, BackingOff))
     assert (backoff.kind, backoff.delay, backoff.attempt) == ("rate_limited", 1.0, 1)
-    assert run.when(SnapshotReady) - run.when(BackingOff) == 1.0, "recovers after exactly Retry-After"
+    assert run.when(SnapshotReceived) - run.when(BackingOff) == 1.0, "recovers after exactly Retry-After"
 
 
 def test_an_unexpected_error_is_reported_and_the_poll_tried_again_after_a_minute() -> None:
@@ -186,7 +186,7 @@ def test_an_unexpected_error_is_reported_and_the_poll_tried_again_after_a_minute
     assert (failed.part, failed.kind, failed.fatal) == ("poll", "internal", False)
     assert failed.message == "unexpected ZeroDivisionError: division by zero"
     assert failed.retry_at == run.when(PollFailed) + 60
-    assert run.when(SnapshotReady) == failed.retry_at, "tried again after 60 s, not before"
+    assert run.when(SnapshotReceived) == failed.retry_at, "tried again after 60 s, not before"
     assert source.calls == ["queues", "observe", "observe", "today"]
     assert not any(isinstance(e, BackingOff) for e in run.events), "not retried in a loop"
 

@@ -217,7 +217,7 @@ def test_headers_mark_the_sorted_column() -> None:
 def test_build_view_filters_then_sorts() -> None:
     view = build_view(sample_queues(), Thresholds(), "s", Sort("waiting", descending=True))
     assert [row.key for row in view.rows] == ["q-support", "q-sales", "q-retention", "q-new"]
-    assert (view.shown, view.total) == (4, 5)
+    assert (view.visible, view.total) == (4, 5)
     assert [q.id for q in view.queues] == ["q-sales", "q-support", "q-retention", "q-new"]
 
 
@@ -321,14 +321,14 @@ def test_build_view_combines_the_media_and_name_filters() -> None:
     ]
     chat = build_view(queues, Thresholds(), "", DEFAULT_SORT, media="chat")
     assert [row.key for row in chat.rows] == ["b", "c"]  # same longest wait: by name
-    assert (chat.shown, chat.total, chat.media) == (2, 3, "chat")
+    assert (chat.visible, chat.total, chat.media) == (2, 3, "chat")
     assert chat.rows[0].cells["waiting"].shown == "1", "chat's waiting, not the queue's 17"
     assert chat.rows[0].level is Level.OK, "thresholds apply to chat's figures"
     voice = build_view(queues, Thresholds(), "o", DEFAULT_SORT, media="voice")
     assert [row.key for row in voice.rows] == ["b", "v"]
     assert voice.rows[0].cells["waiting"].shown == "‼ 16"
     assert voice.rows[0].cells["idle"].shown == "4"
-    assert build_view(queues, Thresholds(), "", DEFAULT_SORT, media="email").shown == 0
+    assert build_view(queues, Thresholds(), "", DEFAULT_SORT, media="email").visible == 0
 
 
 def test_view_ordered_gives_the_figures_shown_in_table_order() -> None:

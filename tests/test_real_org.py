@@ -29,7 +29,7 @@ from queuewatch.poller import (
     Poller,
     PollerEvent,
     PollerSettings,
-    SnapshotReady,
+    SnapshotReceived,
     budget_stretch,
 )
 from queuewatch.present import Sort, build_view, for_media, make_row, totals
@@ -168,11 +168,11 @@ def test_a_truncated_waiting_list_never_yields_a_too_small_exact_longest_wait(
 
 def poll_once(
     server: SimulatorServer, connect: Connect, settings: PollerSettings, **options: Any
-) -> SnapshotReady:
+) -> SnapshotReceived:
     events: list[PollerEvent] = []
     poller = Poller(lambda: connect(server, **options), events.append, settings, clock=lambda: 1000.0)
     poller.run(once=True)
-    (ready,) = [e for e in events if isinstance(e, SnapshotReady)]
+    (ready,) = [e for e in events if isinstance(e, SnapshotReceived)]
     return ready
 
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queuewatch.simulator import ContactCentre, default_scenario
-from queuewatch.simulator.engine import KEEP_MINUTES, SimulatorValidationError, _Series
+from queuewatch.simulator.buckets import KEEP_MINUTES, Series
+from queuewatch.simulator.query import SimulatorValidationError
 from queuewatch.simulator.scenario import QueueSpec, Scenario, media_load, name_id
 
 TZ = ZoneInfo("Europe/London")
@@ -465,7 +466,7 @@ def test_aggregate_validation(centre: ContactCentre, body: dict[str, Any], messa
 
 
 def test_buckets_older_than_two_days_are_dropped() -> None:
-    series = _Series()
+    series = Series()
 
     def minutes() -> Iterator[int]:
         yield from range(0, KEEP_MINUTES + 500, 7)

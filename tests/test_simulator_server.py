@@ -673,7 +673,7 @@ def test_cli_rejects_bad_values(argv: tuple[str, ...], message: str) -> None:
 
 
 def test_admin_stage_sets_a_queue_s_figures_and_the_sdk_reads_them() -> None:
-    from queuewatch.genesys import parse_aggregates, parse_observations
+    from queuewatch.wire import parse_aggregates, parse_observations
 
     centre = ContactCentre(default_scenario(), seed=1, speed=0.0, start=START)
     with SimulatorServer(centre) as own:

@@ -17,10 +17,10 @@ import PureCloudPlatformClientV2 as pc
 import pytest
 import urllib3
 
-from queuewatch.genesys import parse_aggregates, parse_observations, parse_routing_activity
 from queuewatch.model import ServiceLevelTarget
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer
 from queuewatch.simulator.scenario import QueueSpec, media_load, name_id
+from queuewatch.wire import parse_aggregates, parse_observations, parse_routing_activity
 from tests.test_simulator_server import Http, wire
 
 CHICAGO = ZoneInfo("America/Chicago")

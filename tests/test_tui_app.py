@@ -17,10 +17,10 @@ from textual.widgets.data_table import ColumnKey
 
 from queuewatch.errors import RateLimited, Unavailable
 from queuewatch.model import Snapshot
-from queuewatch.poller import SnapshotReady
+from queuewatch.poller import PollStarted, SnapshotReceived
 from queuewatch.source import RateStatus
 from queuewatch.tui.app import QueuewatchApp, stylesheet_path
-from queuewatch.tui.messages import PollerReported, SnapshotReceived
+from queuewatch.tui.messages import PollerReported
 from queuewatch.tui.screens import HelpScreen
 from queuewatch.tui.widgets import FilterInput, QueueTable
 from tests.clocks import FakeClock
@@ -72,9 +72,10 @@ def test_stylesheet_is_found() -> None:
 
 
 def test_newer_snapshots_replace_queued_ones() -> None:
-    event = SnapshotReady(Snapshot(taken_at=datetime.now(UTC), queues=()), RateStatus(), None)
-    assert SnapshotReceived(event).can_replace(SnapshotReceived(event))
-    assert not SnapshotReceived(event).can_replace(PollerReported(event))
+    event = SnapshotReceived(Snapshot(taken_at=datetime.now(UTC), queues=()), RateStatus(), None)
+    assert PollerReported(event).can_replace(PollerReported(event))
+    other = PollerReported(PollStarted())
+    assert not PollerReported(event).can_replace(other) and not other.can_replace(PollerReported(event))
 
 
 async def test_first_paint_comes_before_the_source_is_ready(source: FakeSource) -> None:

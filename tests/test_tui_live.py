@@ -22,7 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from queuewatch.formatting import fmt_count
-from queuewatch.poller import BackingOff, PollerEvent, PollerSettings, SnapshotReady
+from queuewatch.poller import BackingOff, PollerEvent, PollerSettings, SnapshotReceived
 from queuewatch.simulator import ContactCentre, Scenario, SimulatorServer, default_scenario
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
@@ -114,8 +114,8 @@ def on_fake_clock(server: SimulatorServer, **options: Any) -> tuple[QueuewatchAp
 async def next_snapshot(pilot: Pilot[Any], app: QueuewatchApp, clock: FakeClock, heard: Heard) -> float:
     """Move the clock through the poller's waits until its next snapshot is on screen; its time."""
     mark = heard.mark()
-    await clock.run_until_async(pilot, lambda: heard.of(SnapshotReady, mark))
-    at, ready = heard.of(SnapshotReady, mark)[0]
+    await clock.run_until_async(pilot, lambda: heard.of(SnapshotReceived, mark))
+    at, ready = heard.of(SnapshotReceived, mark)[0]
     await wait_for(
         pilot, lambda: app.snapshot is not None and app.snapshot.taken_at >= ready.snapshot.taken_at
     )

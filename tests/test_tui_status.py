@@ -13,7 +13,7 @@ from queuewatch.poller import (
     PollFailed,
     PollStarted,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.source import RateStatus
 from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
@@ -21,9 +21,9 @@ from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reas
 TAKEN = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
 
 
-def ready(next_poll_at: float | None = 105.0, errors: tuple[PartFailure, ...] = ()) -> SnapshotReady:
+def ready(next_poll_at: float | None = 105.0, errors: tuple[PartFailure, ...] = ()) -> SnapshotReceived:
     snapshot = Snapshot(taken_at=TAKEN, queues=(), errors=errors)
-    return SnapshotReady(snapshot, RateStatus(last_minute=42), next_poll_at)
+    return SnapshotReceived(snapshot, RateStatus(last_minute=42), next_poll_at)
 
 
 def started() -> PollStatus:
@@ -102,12 +102,12 @@ def test_partial_snapshots_say_which_part_failed() -> None:
 
 
 def test_the_allowance_says_where_it_comes_from() -> None:
-    lowered = SnapshotReady(
+    lowered = SnapshotReceived(
         Snapshot(taken_at=TAKEN, queues=()), RateStatus(31), 105.0, Allowance(31, "lowered")
     )
     status = started().after(lowered, 101.0)
     assert describe(status, 101.0, 1, 1).rate == "req 31/31 per min (lowered after a 429)"
-    configured = SnapshotReady(Snapshot(taken_at=TAKEN, queues=()), RateStatus(7), 110.0, Allowance(500))
+    configured = SnapshotReceived(Snapshot(taken_at=TAKEN, queues=()), RateStatus(7), 110.0, Allowance(500))
     assert describe(status.after(configured, 106.0), 106.0, 1, 1).rate == "req 7/500 per min (assumed)"
 
 

@@ -5,7 +5,8 @@
 'http://127.0.0.1:54321'
 """
 
-from queuewatch.simulator.engine import ContactCentre, SimulatorValidationError
+from queuewatch.simulator.engine import ContactCentre
+from queuewatch.simulator.query import SimulatorValidationError
 from queuewatch.simulator.scenario import (
     Scenario,
     default_scenario,

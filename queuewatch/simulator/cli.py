@@ -9,7 +9,8 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queuewatch.errors import ConfigError
-from queuewatch.simulator.engine import MAX_OBSERVATIONS, TRUNCATIONS, ContactCentre
+from queuewatch.simulator.engine import ContactCentre
+from queuewatch.simulator.replies import MAX_OBSERVATIONS, TRUNCATIONS
 from queuewatch.simulator.scenario import (
     Scenario,
     default_scenario,

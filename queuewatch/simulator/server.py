@@ -69,12 +69,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from queuewatch.simulator.engine import (
-    MAX_OBSERVATIONS,
-    TRUNCATIONS,
-    ContactCentre,
-    SimulatorValidationError,
-)
+from queuewatch.simulator.engine import ContactCentre
+from queuewatch.simulator.query import SimulatorValidationError
+from queuewatch.simulator.replies import MAX_OBSERVATIONS, TRUNCATIONS
 from queuewatch.simulator.scenario import Scenario, default_scenario, during_business_hours
 from queuewatch.simulator.staging import Stage, stage_aggregates, stage_observations
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from queuewatch.simulator.engine import iso_ms
+from queuewatch.simulator.replies import iso_ms
 
 _ROUTING_METRICS = ("oUserRoutingStatuses", "oOnQueueUsers")
 _ABANDON_MS = 30_000

@@ -38,17 +38,17 @@ from textual.worker import WorkerFailed
 import queuewatch
 from queuewatch import crash
 from queuewatch.alerts import Alert, Alerter, desktop_notification
-from queuewatch.columns import choose_columns
+from queuewatch.columns import TREND, choose_columns
 from queuewatch.cpuwatch import CpuWatch
 from queuewatch.export import ExportFormat, save_view
 from queuewatch.model import Snapshot
-from queuewatch.poller import Connected, Poller, PollerEvent, PollerSettings
+from queuewatch.poller import Connected, Poller, PollerEvent, PollerSettings, SnapshotReceived
 from queuewatch.present import DEFAULT_SORT, RowMaker, Sort, View, build_view, next_media, step_breaching
 from queuewatch.redact import unexpected
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
-from queuewatch.tui.messages import PollerReported, SnapshotReceived, to_message
+from queuewatch.tui.messages import PollerReported, to_message
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
 from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar
@@ -179,8 +179,10 @@ class QueuewatchApp(App[None]):
         """Queue name globs always shown at the top of the table."""
         self.columns = choose_columns(columns)
         """The table's columns, in order; all of them unless the config file chose."""
-        shown = [column.key for column in self.columns]
-        self.sort = DEFAULT_SORT if DEFAULT_SORT.column in shown else Sort.by(shown[min(1, len(shown) - 1)])
+        chosen = [column.key for column in self.columns]
+        self.sort = (
+            DEFAULT_SORT if DEFAULT_SORT.column in chosen else Sort.by(chosen[min(1, len(chosen) - 1)])
+        )
         self.media: str | None = None
         """The media type filter (None: every queue, all media)."""
         self.alerter = Alerter(thresholds)
@@ -271,10 +273,10 @@ class QueuewatchApp(App[None]):
 
     # --- poller events -------------------------------------------------------------------------------
 
-    def on_snapshot_received(self, message: SnapshotReceived) -> None:
-        snapshot = message.event.snapshot
+    def _received(self, event: SnapshotReceived) -> None:
+        snapshot = event.snapshot
         self.snapshot = snapshot
-        self._status = self._status.after(message.event, self._clock())
+        self._status = self._status.after(event, self._clock())
         self.trends.add(snapshot.taken_at, snapshot.queues)
         self._show_queues()
         self._show_detail()
@@ -304,6 +306,9 @@ class QueuewatchApp(App[None]):
 
     def on_poller_reported(self, message: PollerReported) -> None:
         event = message.event
+        if isinstance(event, SnapshotReceived):
+            self._received(event)
+            return
         if isinstance(event, Connected) and event.timezone:
             self._use_zone(event.timezone)
         self._status = self._status.after(event, self._clock())
@@ -336,7 +341,7 @@ class QueuewatchApp(App[None]):
             media=self.media,
             muted=self.alerter.muted,
             pinned=self.pinned,
-            trends=self.trends.waiting if any(c.key == "trend" for c in self.columns) else None,
+            trends=self.trends.waiting if any(c.key == TREND for c in self.columns) else None,
         )
         self.query_one(QueueTable).sync(self._view.rows, self.sort)
         self.query_one(TotalsBar).show(self._view, self.today_since)
@@ -349,7 +354,7 @@ class QueuewatchApp(App[None]):
         parts = describe(
             self._status,
             now,
-            self._view.shown,
+            self._view.visible,
             self._view.total,
             self._tz,
             self._view.media,
@@ -512,7 +517,7 @@ class QueuewatchApp(App[None]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {reason}: {where}", severity="error", timeout=10, markup=False)
             return
-        self.notify(f"exported {self._view.shown} queues to {path}", timeout=6, markup=False)
+        self.notify(f"exported {self._view.visible} queues to {path}", timeout=6, markup=False)
 
     # --- the detail screen ---------------------------------------------------------------------------
 

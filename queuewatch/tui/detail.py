@@ -15,6 +15,20 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
 
+from queuewatch.columns import (
+    ABANDON_RATE,
+    ABANDONED,
+    AHT,
+    ANSWERED,
+    ASA,
+    IDLE,
+    INTERACTING,
+    LONGEST_WAIT,
+    NOT_RESPONDING,
+    OFFERED,
+    SERVICE_LEVEL,
+    WAITING,
+)
 from queuewatch.formatting import fmt_count, fmt_duration, fmt_percent, fmt_wait
 from queuewatch.model import AgentActivity, QueueStats
 from queuewatch.present import MARKS, make_row
@@ -111,14 +125,14 @@ def _target(stats: QueueStats, rule: Rule) -> tuple[str, str]:
 def _today_lines(stats: QueueStats, thresholds: Thresholds) -> list[str]:
     cells = make_row(stats, thresholds).cells
     pairs = [
-        ("offered", cells["offered"].shown),
-        ("answered", cells["answered"].shown),
-        ("abandoned", cells["abandoned"].shown),
-        ("abandon rate %", cells["abandon_rate"].shown),
-        ("service level %", cells["service_level"].shown),
+        ("offered", cells[OFFERED].shown),
+        ("answered", cells[ANSWERED].shown),
+        ("abandoned", cells[ABANDONED].shown),
+        ("abandon rate %", cells[ABANDON_RATE].shown),
+        ("service level %", cells[SERVICE_LEVEL].shown),
         _target(stats, thresholds.for_queue(stats.name)),
-        ("ASA", cells["asa_s"].shown),
-        ("AHT", cells["aht_s"].shown),
+        ("ASA", cells[ASA].shown),
+        ("AHT", cells[AHT].shown),
     ]
     return _aligned(pairs)
 
@@ -144,15 +158,15 @@ def _media_lines(stats: QueueStats, rule: Rule) -> list[str]:
         target = f"{today.sl_target:.0%}" if today.sl_target is not None else "–"
         longest = fmt_wait(live.longest_wait_s, live.longest_wait_exact)
 
-        def shown(key: str, text: str, levels: dict[str, Level] = levels) -> str:
+        def marked(key: str, text: str, levels: dict[str, Level] = levels) -> str:
             return _marked(text, levels.get(key, Level.OK))
 
         lines.append(
-            f"{media:<9}{shown('waiting', fmt_count(live.waiting)):>6}"
-            f"{shown('longest_wait_s', longest):>11}"
+            f"{media:<9}{marked(WAITING, fmt_count(live.waiting)):>6}"
+            f"{marked(LONGEST_WAIT, longest):>11}"
             f"{fmt_count(live.interacting):>6}{fmt_count(today.offered):>7}{fmt_count(today.answered):>6}"
-            f"{fmt_count(today.abandoned):>6}{shown('abandon_rate', fmt_percent(today.abandon_rate, 1)):>8}"
-            f"{shown('service_level', fmt_percent(today.service_level)):>6}{target:>8}"
+            f"{fmt_count(today.abandoned):>6}{marked(ABANDON_RATE, fmt_percent(today.abandon_rate, 1)):>8}"
+            f"{marked(SERVICE_LEVEL, fmt_percent(today.service_level)):>6}{target:>8}"
             f"{fmt_duration(today.asa_s):>9}{fmt_duration(today.aht_s):>9}"
         )
     return lines
@@ -174,15 +188,15 @@ def detail_sections(
     cells = make_row(stats, thresholds).cells
     now = _aligned(
         [
-            ("waiting", cells["waiting"].shown),
-            ("longest wait", cells["longest_wait_s"].shown),
-            ("interacting", cells["interacting"].shown),
+            ("waiting", cells[WAITING].shown),
+            ("longest wait", cells[LONGEST_WAIT].shown),
+            ("interacting", cells[INTERACTING].shown),
             ("alerting", fmt_count(stats.alerting)),
         ]
     )
     return [
         ("Now", now),
-        ("Agents", _agent_lines(stats, cells["idle"].shown, cells["not_responding"].shown)),
+        ("Agents", _agent_lines(stats, cells[IDLE].shown, cells[NOT_RESPONDING].shown)),
         ("Today", _today_lines(stats, thresholds)),
         ("Waiting, oldest first", _waiting_lines(stats, rule)),
         ("Not responding, off queue, idle: who, and for how long", _agents_one_by_one(agents)),

@@ -1,4 +1,4 @@
-"""Textual messages carrying the poller's events from its thread to the app.
+"""The Textual message carrying the poller's events from its thread to the app.
 
 The poller knows nothing of Textual; ``to_message`` wraps each of its events so the worker can
 ``post_message`` it (thread-safe, returns at once). A newer snapshot replaces an older one still
@@ -9,29 +9,24 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from queuewatch.poller import PollerEvent, SnapshotReady
-
-
-class SnapshotReceived(Message):
-    """The poller has a new snapshot."""
-
-    def __init__(self, event: SnapshotReady) -> None:
-        super().__init__()
-        self.event = event
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotReceived)
+from queuewatch.poller import PollerEvent, SnapshotReceived
 
 
 class PollerReported(Message):
-    """The poller connected, started a poll, backed off, failed or rescheduled."""
+    """The poller connected, started a poll, received a snapshot, backed off, failed or rescheduled."""
 
     def __init__(self, event: PollerEvent) -> None:
         super().__init__()
         self.event = event
 
+    def can_replace(self, message: Message) -> bool:
+        """A snapshot replaces an older one still waiting; nothing else is ever dropped."""
+        return (
+            isinstance(self.event, SnapshotReceived)
+            and isinstance(message, PollerReported)
+            and isinstance(message.event, SnapshotReceived)
+        )
 
-def to_message(event: PollerEvent) -> Message:
-    if isinstance(event, SnapshotReady):
-        return SnapshotReceived(event)
+
+def to_message(event: PollerEvent) -> PollerReported:
     return PollerReported(event)

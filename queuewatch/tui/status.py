@@ -21,7 +21,7 @@ from queuewatch.poller import (
     PollFailed,
     PollStarted,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.present import fmt_age
 from queuewatch.source import RateStatus
@@ -63,7 +63,9 @@ class PollStatus:
                 return replace(self, connected=True, backoff=None)
             case PollStarted():
                 return replace(self, polling=True)
-            case SnapshotReady(snapshot=snapshot, rate=rate, next_poll_at=next_poll_at, allowance=allowance):
+            case SnapshotReceived(
+                snapshot=snapshot, rate=rate, next_poll_at=next_poll_at, allowance=allowance
+            ):
                 return replace(
                     self,
                     allowance=allowance,
@@ -195,9 +197,9 @@ def _rate(rate: RateStatus | None, allowance: Allowance | None) -> str:
     return f"req {rate.last_minute}/{allowance.per_minute} per min ({_ALLOWANCE_WORDS[allowance.basis]})"
 
 
-def _count(shown: int, total: int, media: str | None = None) -> str:
+def _count(visible: int, total: int, media: str | None = None) -> str:
     noun = "queue" if total == 1 else "queues"
-    count = f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}"
+    count = f"{total} {noun}" if visible == total else f"{visible} of {total} {noun}"
     return f"{media} · {count}" if media else count
 
 
@@ -241,14 +243,14 @@ def _hidden(count: int) -> str:
 def describe(
     status: PollStatus,
     now: float,
-    shown: int,
+    visible: int,
     total: int,
     tz: tzinfo | None = None,
     media: str | None = None,
     *,
     hidden_breaching: int = 0,
 ) -> StatusParts:
-    """The status bar's parts at ``now``; ``shown`` of ``total`` queues pass the filters (the name
+    """The status bar's parts at ``now``; ``visible`` of ``total`` queues pass the filters (the name
     filter and, if any, the ``media`` type), which hide ``hidden_breaching`` queues in breach.
     Clock times are shown in ``tz`` (None: this machine's zone)."""
     return StatusParts(
@@ -257,7 +259,7 @@ def describe(
         stale=status.stale(now),
         next=_next(status, now),
         rate=_rate(status.rate, status.allowance),
-        count=_count(shown, total, media) if status.updated_at is not None else "",
+        count=_count(visible, total, media) if status.updated_at is not None else "",
         problem=_problem(status, now),
         problem_fatal=status.failure is not None and status.failure.fatal,
         hidden=_hidden(hidden_breaching) if status.updated_at is not None else "",

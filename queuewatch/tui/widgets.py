@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import ColumnKey
 
-from queuewatch.columns import COLUMNS, Column
+from queuewatch.columns import COLUMNS, NAME, Column
 from queuewatch.present import (
     NAME_MAX_WIDTH,
     NAME_MIN_WIDTH,
@@ -178,7 +178,7 @@ class QueueTable(DataTable[TableCell]):
             del self._rows[key]
         for row in rows:
             self._put(row)
-        if self._names.update(row.cells["name"].text for row in rows):
+        if self._names.update(row.cells[NAME].text for row in rows):
             self._clear_caches()  # the same name may now be cut elsewhere
             self.refresh()
         self._fit_widths(rows)
@@ -186,7 +186,7 @@ class QueueTable(DataTable[TableCell]):
         if self.row_keys != order:
             # The rows came in the order to show (present.py decides it): follow it.
             rank = {key: index for index, key in enumerate(order)}
-            self.sort("name", key=lambda cell: rank[cell.key])
+            self.sort(NAME, key=lambda cell: rank[cell.key])
         if under_cursor in self._rows:
             self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
 
@@ -253,10 +253,10 @@ class QueueTable(DataTable[TableCell]):
                     width = row_widths[key]
                     if width + 1 > widths[key]:
                         widths[key] = width + 1
-            return widths, available - sum(w for k, w in widths.items() if k != "name")
+            return widths, available - sum(w for k, w in widths.items() if k != NAME)
 
         widths, room = fitted("widths")
-        notes = room >= min(NOTES_MIN_NAME_WIDTH, widths["name"])
+        notes = room >= min(NOTES_MIN_NAME_WIDTH, widths[NAME])
         if not notes:
             widths, room = fitted("bare_widths")
         if notes != self.show_notes:
@@ -267,7 +267,7 @@ class QueueTable(DataTable[TableCell]):
         if name_width != self._name_width:
             self._name_width = name_width
             self.refresh()
-        widths["name"] = min(widths["name"], name_width)
+        widths[NAME] = min(widths[NAME], name_width)
         changed = False
         for key, width in widths.items():
             column = self.columns[ColumnKey(key)]
