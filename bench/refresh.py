@@ -30,7 +30,7 @@ from queuewatch.errors import ConfigError
 from queuewatch.model import Agents, QueueStats, Snapshot, Today
 from queuewatch.poller import PollerSettings, SnapshotReady
 from queuewatch.present import LiveView
-from queuewatch.source import RateStatus
+from queuewatch.source import QueueSource, RateStatus
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.messages import SnapshotReceived
@@ -80,7 +80,7 @@ def churn(queues: list[QueueStats], rng: random.Random, share: float = 0.2) -> l
     return changed
 
 
-def refuse() -> object:
+def refuse() -> QueueSource:
     raise ConfigError("benchmark: no source")
 
 

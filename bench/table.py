@@ -28,7 +28,7 @@ import asyncio
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -121,7 +121,7 @@ class Fast(Subject):
         table.refresh(layout=True)
 
     def cursor_down(self) -> None:
-        self.table.action_cursor_down()  # type: ignore[attr-defined]
+        self.table.action_cursor_down()
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -208,15 +208,14 @@ def subjects(only: str | None) -> list[Subject]:
 
 
 async def main_async(sizes: list[int], repeats: int, only: str | None) -> None:
-    runs: list[tuple[str, int, Callable[[], Awaitable[tuple[dict[str, float], int]]]]] = []
-    for size in sizes:
-        for subject in subjects(only):
-            runs.append((subject.name, size, lambda s=subject, n=size: measure(s, n, repeats)))
+    runs: list[tuple[str, int, Subject]] = [
+        (subject.name, size, subject) for size in sizes for subject in subjects(only)
+    ]
     header = f"{'table':<14}{'rows':>6}" + "".join(f"{name:>10}" for name in OPERATIONS)
     print(f"UI-thread CPU per operation, ms (median of {repeats}); {SIZE[0]}x{SIZE[1]} headless")
     print(header)
-    for name, size, run in runs:
-        result, kept = await run()
+    for name, size, subject in runs:
+        result, kept = await measure(subject, size, repeats)
         cells = "".join(f"{result[op] * 1000:>10.1f}" for op in OPERATIONS)
         print(f"{name:<14}{size:>6}{cells}   (the filter keeps {kept} rows)")
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 import queuewatch.present as present
+from queuewatch.columns import COLUMN_KEYS
 from queuewatch.model import Live, MediaStats, QueueStats, Today
-from queuewatch.names import narrows
+from queuewatch.names import folded_matcher, narrows
 from queuewatch.present import (
-    COLUMN_KEYS,
     DEFAULT_SORT,
     LiveView,
     Sort,
@@ -151,7 +151,7 @@ def test_a_mute_remakes_only_that_queue_s_row() -> None:
 def counting_matcher(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every folded name the view's name filter looks at, from now on."""
     seen: list[str] = []
-    original: Callable[[str], Callable[[str], bool]] = present.folded_matcher
+    original: Callable[[str], Callable[[str], bool]] = folded_matcher
 
     def counting(pattern: str) -> Callable[[str], bool]:
         matches = original(pattern)
