@@ -23,9 +23,9 @@ an episode that began while muted stays silent after unmuting. A queue that disa
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from queuewatch.columns import (
     ABANDON_RATE,
@@ -180,7 +180,7 @@ class Alerter:
         states: dict[str, _QueueState] = {}
         for stats in queues:
             state = self._states.get(stats.id) or _QueueState(watches={LIVE: _Watch(self._baseline_taken)})
-            if state.stats is None or state.stats != stats:
+            if state.stats is None or (state.stats is not stats and state.stats != stats):
                 state.stats = stats
                 state.levels = self._levels(stats)
             for key in state.levels:
@@ -240,3 +240,43 @@ def desktop_notification(message: str, *, tmux: bool = False) -> str:
     if tmux:
         return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
     return sequence
+
+
+#: How many of the worst queues a burst of alerts names.
+BURST_NAMES = 3
+
+
+def worst_first(alert: Alert, stats: QueueStats | None, rule: Rule) -> tuple[float, int, int, str]:
+    """Sort key putting the worst of a burst first: the most urgent wait (past its critical
+    threshold the furthest), then the most critical figures, then the most waiting."""
+    if stats is None:
+        return (0.0, -len(alert.reasons), 0, alert.name)
+    rank = most_urgent_wait(stats, rule).rank
+    return (-(rank or 0.0), -len(alert.reasons), -(stats.waiting or 0), alert.name)
+
+
+def burst(alerts: Sequence[Alert], key: Callable[[Alert], Any]) -> tuple[str, str]:
+    """One notification for alerts raised together: a title saying how many queues, and the
+    worst few (by ``key``, smallest first) with why, one a line."""
+    queues = list(dict.fromkeys(alert.queue_id for alert in alerts))
+    named: dict[str, Alert] = {}
+    for alert in sorted(alerts, key=key):
+        if alert.queue_id not in named:
+            named[alert.queue_id] = alert
+        if len(named) == BURST_NAMES:
+            break
+    noun = "queue" if len(queues) == 1 else "queues"
+    title = f"{len(queues)} {noun} became critical"
+    lines = [_worst_reason(alert) for alert in named.values()]
+    if len(queues) > len(named):
+        lines.append(f"and {len(queues) - len(named)} more (n steps through them)")
+    return title, "\n".join(lines)
+
+
+def _worst_reason(alert: Alert) -> str:
+    """``Support EMEA: 16 waiting …``: a queue of a burst in one short line (its first reason,
+    without the threshold; ``…`` when there are more)."""
+    when = " today" if alert.figures == "today" else ""
+    reason = alert.reasons[0].split(" (")[0] if alert.reasons else "critical"
+    more = " …" if len(alert.reasons) > 1 else ""
+    return f"{alert.name}{when}: {reason}{more}"

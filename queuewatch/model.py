@@ -6,7 +6,7 @@ Pure: no textual, no rich, no SDK. A value the API did not return is ``None`` (u
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 #: Routing statuses reported by ``oUserRoutingStatuses``, mapped to our field names.
@@ -260,3 +260,14 @@ def build_snapshot(
         today_at=today_at,
         agent_activity=dict(agent_activity or {}),
     )
+
+
+def keep_unchanged(snapshot: Snapshot, before: Mapping[str, QueueStats]) -> Snapshot:
+    """``snapshot``, with the very object from ``before`` for each queue whose figures did not change.
+
+    Whoever holds the earlier figures can then tell an unchanged queue by identity (``is``)
+    instead of comparing every field: at 5,000 queues, most of which did not change since the
+    last poll, that spares the UI thread the comparisons (they are made here, in the poller's).
+    """
+    queues = tuple(old if (old := before.get(q.id)) is not None and old == q else q for q in snapshot.queues)
+    return replace(snapshot, queues=queues)

@@ -29,8 +29,9 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
@@ -38,7 +39,16 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_base, wait_random_exponential
 
 from queuewatch.errors import ConfigError, PermissionMissing, RateLimited, SourceError
-from queuewatch.model import AgentActivity, PartFailure, QueueInfo, QueueToday, Snapshot, build_snapshot
+from queuewatch.model import (
+    AgentActivity,
+    PartFailure,
+    QueueInfo,
+    QueueStats,
+    QueueToday,
+    Snapshot,
+    build_snapshot,
+    keep_unchanged,
+)
 from queuewatch.redact import unexpected
 from queuewatch.source import DOCUMENTED_ALLOWANCE, PartResult, QueueSource, RateStatus
 
@@ -86,6 +96,61 @@ class Allowance:
 
     per_minute: int = DOCUMENTED_ALLOWANCE
     basis: Literal["assumed", "lowered"] = "assumed"
+
+
+#: The window Genesys counts requests over, in seconds.
+BUDGET_WINDOW_S = 60.0
+
+
+class RequestLedger:
+    """The requests the poller made over the last minute, by when.
+
+    The cadence is stretched so that it spends ``budget_share`` of the allowance *on average*;
+    that alone is not enough, because the queue listing, today's aggregates and a live poll can
+    land in the same minute (at 5,000 queues: 50 requests each, and the first minute has all
+    three). The next poll is therefore also timed so that no minute holds more than the budget,
+    the listing and the aggregates counted as well as the live figures.
+    """
+
+    def __init__(self, window: float = BUDGET_WINDOW_S) -> None:
+        self.window = window
+        self._made: deque[tuple[float, int]] = deque()
+
+    def add(self, at: float, requests: int) -> None:
+        if requests > 0:
+            self._made.append((at, requests))
+
+    def spent(self, now: float) -> int:
+        """Requests made in the minute up to ``now``."""
+        self._forget(now)
+        return sum(count for _, count in self._made)
+
+    def room_at(self, requests: int, budget: int, at: float) -> float:
+        """The earliest time from ``at`` when ``requests`` more keep every minute within ``budget``.
+
+        When ``requests`` alone exceed the budget, the time everything made so far stops counting.
+        """
+        self._forget(at - self.window)
+        counting = [(when, count) for when, count in self._made if when > at - self.window]
+        total = sum(count for _, count in counting)
+        if total + requests <= budget:
+            return at
+        for when, count in counting:
+            total -= count
+            if total + requests <= budget:
+                return when + self.window
+        return counting[-1][0] + self.window
+
+    def _forget(self, now: float) -> None:
+        while self._made and self._made[0][0] <= now - self.window:
+            self._made.popleft()
+
+
+def within_budget(ledger: RequestLedger, at: float, cost: Callable[[float], int], budget: int) -> float:
+    """The earliest time from ``at`` for a poll that costs ``cost(time)`` requests (more when the
+    aggregates or the listing fall due with it) to keep every minute within ``budget``."""
+    first = ledger.room_at(cost(at), budget, at)
+    return first if cost(first) == cost(at) else ledger.room_at(cost(first), budget, first)
 
 
 class AllowanceEstimate:
@@ -264,6 +329,9 @@ class _State:
     today_failed: frozenset[str] = frozenset()
     today_due: float = 0.0
     today_errors: tuple[PartFailure, ...] = ()
+    last: dict[str, QueueStats] = field(default_factory=dict)
+    """The figures of the last snapshot, by queue id: unchanged queues are handed over as the same
+    objects, so the UI can tell them by identity."""
 
 
 class Poller:
@@ -305,6 +373,7 @@ class Poller:
         self._state = _State()
         self._source: QueueSource | None = None
         self._stretch = 1.0
+        self._ledger = RequestLedger()
         self._allowance = AllowanceEstimate(self.settings.assumed_allowance, self.settings.throttle_memory)
         self._watched: tuple[str, ...] = ()
 
@@ -451,15 +520,18 @@ class Poller:
                 queues = self._with_retries("queues", source.list_queues)
                 if queues is None:
                     return None
+                self._ledger.add(self._clock(), source.cost(len(queues)))
                 state.queues = queues
                 state.queues_due = self._clock() + self.settings.queues_every * self._stretch
             queues = state.queues
             live = self._with_retries("observations", lambda: source.observe(queues))
+            self._ledger.add(self._clock(), source.cost(len(queues)))
             if live is None:
                 return None
             taken_at = self._wall()
             if now >= state.today_due:
                 self._fetch_today(source, queues)
+                self._ledger.add(self._clock(), source.cost(len(queues)))
         except _CallFailed as failed:
             retry_at = self._clock() + max(self.settings.blocked_retry, self._interval)
             self._emit(PollFailed(failed.part, failed.error.kind, failed.error.message, retry_at=retry_at))
@@ -492,6 +564,8 @@ class Poller:
             today_failed=state.today_failed,
             agent_activity=activity,
         )
+        snapshot = keep_unchanged(snapshot, state.last)
+        state.last = {q.id: q for q in snapshot.queues}
         rate = source.rate_status()
         allowance = self._allowance.current(self._clock())
         self._stretch = budget_stretch(
@@ -517,6 +591,7 @@ class Poller:
             watched = self._watched
         if not watched:
             return {}, []
+        self._ledger.add(self._clock(), len(watched))
         try:
             result = source.agent_activity(watched)
         except SourceError as error:
@@ -602,6 +677,20 @@ class Poller:
             self._wait(self._wake, min(remaining, 1.0))
             self._wake.clear()
 
+    def _within_budget(self, at: float) -> float:
+        """``at``, or later if the poll due then would make a minute hold more requests than the
+        budget (``budget_share`` of the allowance), counting the parts due with it."""
+        source, queues = self._source, self._state.queues
+        if source is None or queues is None:
+            return at
+        budget = int(self.settings.budget_share * self._allowance.current(self._clock()).per_minute)
+        state, per_part, watched = self._state, source.cost(len(queues)), len(self._watched)
+
+        def cost(when: float) -> int:
+            return per_part * (1 + (when >= state.today_due) + (when >= state.queues_due)) + watched
+
+        return within_budget(self._ledger, at, cost, budget)
+
     def _sleep_until(self, not_before: float) -> None:
         """Wait for the next poll: ``interval`` after the last one ended, never before ``not_before``.
 
@@ -618,9 +707,9 @@ class Poller:
                     return
                 paused, interval = self._paused, self._interval
             effective = interval * self._stretch
-            due = None if paused else max(ended + effective, not_before)
-            if refresh:  # as soon as Genesys allows
-                soonest = max(not_before, hold)
+            due = None if paused else self._within_budget(max(ended + effective, not_before))
+            if refresh:  # as soon as Genesys allows, and the request budget
+                soonest = self._within_budget(max(not_before, hold))
                 due = soonest if due is None else min(due, soonest)
             scheduled = Scheduled(due, paused, interval, effective if self._stretch > 1 else None)
             if scheduled != last:

@@ -14,8 +14,10 @@ voice caller at 8:43 comes above an email at 1:32:47 (an email's critical is 8 h
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
-import functools
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -24,19 +26,26 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from queuewatch.columns import (
+    ABANDONED,
+    ANSWERED,
     COLUMN_KEYS,
     COLUMNS,
     COLUMNS_BY_KEY,
+    IDLE,
+    INTERACTING,
     LONGEST_WAIT,
     NAME,
+    OFFERED,
+    ON_QUEUE,
     TREND,
+    WAITING,
     Column,
     SortValue,
 )
 from queuewatch.formatting import fmt_count, fmt_percent, fmt_wait
 from queuewatch.model import MEDIA_TYPES, QueueStats
-from queuewatch.names import name_matcher
-from queuewatch.thresholds import Level, Thresholds, judge, mixed_media, most_urgent_wait, worst
+from queuewatch.names import folded_matcher, name_matcher, narrows, normalize
+from queuewatch.thresholds import Level, Rule, Thresholds, judge, mixed_media, most_urgent_wait, worst
 from queuewatch.untrusted import ID_MARK
 
 MARKS: Mapping[Level, str] = {Level.OK: "", Level.WARN: "!", Level.CRITICAL: "‼"}
@@ -164,12 +173,14 @@ def cut_name(name: str, width: int, differs: int = 0) -> str:
 class NameCutter:
     """Cuts the names on show so that each stays distinguishable from the others.
 
-    ``update`` with the names on show works out where each differs from its neighbours, only
-    when that set changed (not for every row drawn: the table can hold thousands of queues).
+    ``update`` takes the names on show; where a name differs from its neighbours (as
+    ``differs_at`` says) is worked out only for the names drawn, when first drawn after the set
+    changed: the table can hold thousands of queues, and draws a few dozen.
     """
 
     def __init__(self) -> None:
         self._names: frozenset[str] = frozenset()
+        self._sorted: list[str] | None = []
         self._differs: dict[str, int] = {}
 
     def update(self, names: Iterable[str]) -> bool:
@@ -178,12 +189,29 @@ class NameCutter:
         if shown == self._names:
             return False
         self._names = shown
-        self._differs = differs_at(shown)
+        self._sorted = None
+        self._differs = {}
         return True
+
+    def differs(self, name: str) -> int:
+        """Where ``name`` first differs from the names closest to it on show (0: not on show)."""
+        found = self._differs.get(name)
+        if found is None:
+            if self._sorted is None:
+                self._sorted = sorted(self._names)
+            ordered = self._sorted
+            index = bisect.bisect_left(ordered, name)
+            found = 0
+            if index < len(ordered) and ordered[index] == name:
+                before = _common_prefix(ordered[index - 1], name) if index > 0 else 0
+                after = _common_prefix(name, ordered[index + 1]) if index + 1 < len(ordered) else 0
+                found = max(before, after)
+            self._differs[name] = found
+        return found
 
     def cut(self, name: str, width: int) -> str:
         """``name`` in at most ``width`` cells (see ``cut_name``)."""
-        return cut_name(name, width, self._differs.get(name, 0))
+        return cut_name(name, width, self.differs(name))
 
     def fit(self, cell: Cell, width: int) -> str:
         """A name cell in at most ``width`` cells: its marks whole, then the name cut to fit."""
@@ -194,22 +222,13 @@ class NameCutter:
 # --- cells and rows ----------------------------------------------------------------------------------
 
 
-@functools.total_ordering
-class _Descending:
-    """Wraps a value so that it sorts in reverse."""
+def descending_text(text: str) -> tuple[int, ...]:
+    """A key that sorts strings Z to A, compared in C rather than through a Python ``__lt__``.
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Descending) and bool(self.value == other.value)
-
-    def __lt__(self, other: _Descending) -> bool:
-        return bool(other.value < self.value)
-
-    __hash__ = None  # type: ignore[assignment]
+    The code points negated, then 1, which is above any of them: so ``abc`` comes before its own
+    prefix ``ab``, as the reverse of A to Z wants.
+    """
+    return (*(-ord(ch) for ch in text), 1)
 
 
 def sort_key(value: SortValue, descending: bool = False) -> tuple[bool, Any]:
@@ -218,13 +237,18 @@ def sort_key(value: SortValue, descending: bool = False) -> tuple[bool, Any]:
         return (True, 0)
     if isinstance(value, str):
         key = value.casefold()
-        return (False, _Descending(key) if descending else key)
+        return (False, descending_text(key) if descending else key)
     return (False, -value if descending else value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cell:
-    """One table cell: the text, the value it sorts by, and its threshold level."""
+    """One table cell: the text, the value it sorts by, and its threshold level.
+
+    Never changed once made (a changed figure makes a new row). Not a frozen dataclass only
+    because making one costs several times as much, and a refresh at 5,000 queues makes
+    thousands of cells.
+    """
 
     text: str
     value: SortValue
@@ -262,9 +286,16 @@ class Cell:
         return self.to_text()
 
 
+_serials = itertools.count(1)
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A queue's row: keyed by queue id, one cell per column key, and each cell's width in cells."""
+    """A queue's row: keyed by queue id, one cell per column key, and each cell's width in cells.
+
+    ``serial`` tells this row apart from every other row made (of this queue or another): a table
+    may keep what it drew of a row under it, since a new row is made whenever figures change.
+    """
 
     key: str
     cells: Mapping[str, Cell]
@@ -272,6 +303,23 @@ class Row:
     widths: Mapping[str, int] = field(default_factory=dict)
     bare_widths: Mapping[str, int] = field(default_factory=dict)
     """Each cell's width without its note (``Cell.bare``)."""
+    serial: int = field(default_factory=_serials.__next__, compare=False)
+
+
+def column_widths(rows: Iterable[Row], keys: Iterable[str], *, bare: bool = False) -> dict[str, int]:
+    """The widest cell of each column over ``rows`` (0 for a column with no rows); ``bare``: the
+    widths without the cells' notes."""
+    widths = dict.fromkeys(keys, 0)
+    for row in rows:
+        row_widths = row.bare_widths if bare else row.widths
+        for key, width in widths.items():
+            if row_widths[key] > width:
+                widths[key] = row_widths[key]
+    return widths
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
 
 
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
@@ -302,45 +350,76 @@ def sparkline(values: Sequence[float], width: int = 12) -> str:
 
 
 def make_row(
-    stats: QueueStats, thresholds: Thresholds, *, muted: bool = False, trend: Sequence[float] = ()
+    stats: QueueStats,
+    thresholds: Thresholds,
+    *,
+    muted: bool = False,
+    trend: Sequence[float] = (),
+    rule: Rule | None = None,
+    previous: Row | None = None,
 ) -> Row:
     """One queue's row, its cells classified by the queue's rule (each media type by its own);
     a muted queue's name is marked.
 
     ``trend`` is the queue's recent waiting counts, for the optional trend column (blank until
-    there are two: one sample is no trend).
+    there are two: one sample is no trend); ``rule`` the queue's thresholds when the caller
+    already knows them (else ``thresholds.for_queue``); ``previous`` the queue's last row, whose
+    cells are kept where value, level and note are the same (between two polls most of a queue's
+    figures do not move).
     """
-    rule = thresholds.for_queue(stats.name)
+    rule = rule if rule is not None else thresholds.for_queue(stats.name)
     breaches = judge(stats, rule)
     row_level = worst(breach.level for breach in breaches.values())
     waiting_media, offered_media = mixed_media(stats)
     urgent = most_urgent_wait(stats, rule)
     cells: dict[str, Cell] = {}
+    widths: dict[str, int] = {}
+    bare: dict[str, int] = {}
+
+    def put(key: str, cell: Cell) -> None:
+        cells[key] = cell
+        widths[key] = _width(cell.shown)
+        bare[key] = _width(cell.bare) if cell.note else widths[key]
+
+    put(NAME, Cell(stats.name, stats.name, row_level, justify="left", muted=muted))
+    old_cells = previous.cells if previous is not None else None
     for column in COLUMNS:
         if column.key == NAME:
-            cells[NAME] = Cell(stats.name, stats.name, row_level, justify="left", muted=muted)
             continue
         # A figure that blends media types names the one that breaches (or, for Longest, the one
         # whose wait is shown) when more than one is in the blend.
         mixed = {"live": waiting_media, "today": offered_media}.get(column.figures, [])
         if column.key == LONGEST_WAIT:
             note = MEDIA_TAGS.get(urgent.media, urgent.media) if urgent.media and len(mixed) > 1 else ""
-            shown = fmt_wait(urgent.wait_s, urgent.exact)
-            cells[LONGEST_WAIT] = Cell(shown, urgent.rank, urgent.level, note=note)
+            put(
+                LONGEST_WAIT,
+                Cell(fmt_wait(urgent.wait_s, urgent.exact), urgent.rank, urgent.level, note=note),
+            )
             continue
         assert column.value is not None
         value = column.value(stats)
-        text = column.fmt(value if not isinstance(value, str) else None)
         breach = breaches.get(column.key)
-        if breach is None:
-            cells[column.key] = Cell(text, value)
-            continue
-        note = MEDIA_TAGS.get(breach.media, breach.media) if breach.media and len(mixed) > 1 else ""
-        cells[column.key] = Cell(text, value, breach.level, note=note)
-    cells[TREND] = Cell(sparkline(trend) if len(trend) >= 2 else "", max(trend) if trend else None)
-    widths = {key: cell_len(cell.shown) for key, cell in cells.items()}
-    bare = {key: cell_len(cell.bare) if cell.note else widths[key] for key, cell in cells.items()}
+        level, note = Level.OK, ""
+        if breach is not None:
+            level = breach.level
+            note = MEDIA_TAGS.get(breach.media, breach.media) if breach.media and len(mixed) > 1 else ""
+        if old_cells is not None and previous is not None:
+            old = old_cells[column.key]
+            if old.value == value and old.level is level and old.note == note:
+                cells[column.key] = old
+                widths[column.key] = previous.widths[column.key]
+                bare[column.key] = previous.bare_widths[column.key]
+                continue
+        put(
+            column.key,
+            Cell(column.fmt(value if not isinstance(value, str) else None), value, level, note=note),
+        )
+    spark = sparkline(trend) if len(trend) >= 2 else ""
+    put(TREND, Cell(spark, max(trend)) if trend else _NO_TREND)
     return Row(key=stats.id, cells=cells, level=row_level, widths=widths, bare_widths=bare)
+
+
+_NO_TREND = Cell("", None)
 
 
 class RowMaker:
@@ -430,13 +509,22 @@ def row_sort_key(cell: Cell, name: Cell, sort: Sort) -> tuple[Any, ...]:
     return (sort_key(cell.value, sort.descending), sort_key(name.value))
 
 
+def _row_key(row: Row, sort: Sort, pinned: bool) -> tuple[Any, ...]:
+    """Where a row goes: pinned first, then by the sorted column, then A to Z by name, then by id.
+
+    One flat tuple, which compares faster than nested ones.
+    """
+    cell = row.cells[sort.column]
+    name = row.cells[NAME]
+    return (not pinned, *sort_key(cell.value, sort.descending), *sort_key(name.value), row.key)
+
+
 def sort_rows(rows: Iterable[Row], sort: Sort, pinned: Callable[[str], bool] | None = None) -> list[Row]:
     """Rows in ``sort`` order; queues whose name ``pinned`` accepts come first (in the same order)."""
 
     def key(row: Row) -> tuple[Any, ...]:
-        name = row.cells[NAME]
-        on_top = pinned is not None and isinstance(name.value, str) and pinned(name.value)
-        return (not on_top, *row_sort_key(row.cells[sort.column], name, sort))
+        name = row.cells[NAME].value
+        return _row_key(row, sort, pinned is not None and isinstance(name, str) and pinned(name))
 
     return sorted(rows, key=key)
 
@@ -549,6 +637,327 @@ def build_view(
     return View(rows=tuple(rows), queues=visible, total=len(queues), media=media, hidden_breaching=hidden)
 
 
+@dataclass(slots=True)
+class _Entry:
+    """One queue in a ``LiveView``: its figures, its row, and what placing the row needs."""
+
+    stats: QueueStats
+    """The figures as they came."""
+    shown: QueueStats
+    """The figures as shown: the media type's, under a media filter."""
+    muted: bool
+    trend: tuple[float, ...]
+    row: Row
+    folded: str
+    """The name, case-folded once for the name filter."""
+    pinned: bool
+    key: tuple[Any, ...]
+    """Where the row goes under the view's sort (see ``_row_key``)."""
+
+
+class LiveView:
+    """What the table shows, kept up to date rather than rebuilt.
+
+    The same rows in the same order as ``build_view`` gives for the same input (a test holds
+    them equal), for a fraction of the work, so that neither a refresh nor a keystroke costs in
+    proportion to the number of queues:
+
+    - ``update(queues)``: a queue's row is made (classified, formatted) only when its figures,
+      its mute or its trend changed (the poller hands over the very same object for a queue whose
+      figures did not change, so most queues cost one identity check); names are case-folded and
+      matched against the pinned globs once;
+    - the order is kept across refreshes: only the rows whose sort key changed are moved (taken
+      out and put back by bisection); when many moved, the kept order is sorted again, which for
+      a nearly sorted list is close to one pass;
+    - ``set_pattern``: a filter that grows looks only among the rows the previous one kept; one
+      that shrinks looks among all names, already folded;
+    - the widest cell of each column is a count of widths, so a changed row costs only its cells.
+
+    Column widths are those of every queue under the media filter, not only the rows the name
+    filter keeps, so the columns stay put while typing a filter.
+    """
+
+    def __init__(
+        self,
+        thresholds: Thresholds,
+        *,
+        sort: Sort = DEFAULT_SORT,
+        pattern: str = "",
+        media: str | None = None,
+        pinned: Sequence[str] = (),
+    ) -> None:
+        self.thresholds = thresholds
+        self._sort = sort
+        self._pattern = pattern
+        self._media = media
+        self._pin = pin_matcher(tuple(pinned))
+        self._entries: dict[str, _Entry] = {}
+        self._order: list[str] = []
+        """Every queue under the media filter, in the sort's order."""
+        self._visible: list[str] = []
+        """The queues the name filter keeps, in the same order."""
+        self._width_counts: dict[str, Counter[int]] = {}
+        self._bare_counts: dict[str, Counter[int]] = {}
+        self._breaching = 0
+        """Rows (under the media filter) in breach, shown or not."""
+        self._overall: dict[str, tuple[QueueStats, Level]] = {}
+        """Under a media filter, each queue's worst level over all its media types."""
+        self._queues: Sequence[QueueStats] = ()
+        self._muted: Set[str] = frozenset()
+        self._trends: Callable[[str], Sequence[float]] | None = None
+        self._rules: dict[str, Rule] = {}
+        self._pins: dict[str, bool] = {}
+        self._rows: tuple[Row, ...] | None = ()
+        self.made = 0
+        """How many rows the last ``update`` made (the others were kept)."""
+        self.contents = 0
+        """Counts the changes of which rows are shown and what they say (not of their order): what
+        is drawn from the rows whatever their order (the totals) need not be worked out again
+        while it stays the same."""
+
+    # --- what it shows -------------------------------------------------------------------------------
+
+    @property
+    def sort(self) -> Sort:
+        return self._sort
+
+    @property
+    def pattern(self) -> str:
+        return self._pattern
+
+    @property
+    def media(self) -> str | None:
+        return self._media
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows the filters keep, in order."""
+        if self._rows is None:
+            entries = self._entries
+            self._rows = tuple(entries[key].row for key in self._visible)
+        return self._rows
+
+    @property
+    def view(self) -> View:
+        """The rows, the figures they show and the count of queues, as ``build_view`` returns them."""
+        entries = self._entries
+        queues = tuple(entries[key].shown for key in self._visible)
+        return View(
+            rows=self.rows,
+            queues=queues,
+            total=len(self._queues),
+            media=self._media,
+            hidden_breaching=self._hidden_breaching(),
+        )
+
+    @property
+    def widths(self) -> dict[str, int]:
+        """The widest cell of each column, over every queue under the media filter."""
+        return {key: max(counts) if counts else 0 for key, counts in self._width_counts.items()}
+
+    @property
+    def bare_widths(self) -> dict[str, int]:
+        """The same, without the cells' notes (``Cell.bare``)."""
+        return {key: max(counts) if counts else 0 for key, counts in self._bare_counts.items()}
+
+    def _hidden_breaching(self) -> int:
+        """Queues in breach whose breach the filters hide (see ``View.hidden_breaching``)."""
+        rows = self.rows
+        if self._media is None:
+            return self._breaching - sum(1 for row in rows if row.level > Level.OK)
+        shown = {row.key: row.level for row in rows}
+        return sum(1 for _, level in self._overall.values() if level > Level.OK) - sum(
+            1
+            for queue_id, (_, level) in self._overall.items()
+            if level > Level.OK and level <= shown.get(queue_id, Level.OK)
+        )
+
+    # --- what changes it -----------------------------------------------------------------------------
+
+    def update(
+        self,
+        queues: Sequence[QueueStats],
+        muted: Set[str] = frozenset(),
+        trends: Callable[[str], Sequence[float]] | None = None,
+    ) -> None:
+        """A new snapshot's queues (or a new mute): remake the rows that changed, move those whose
+        place changed, drop the queues that left."""
+        self._queues, self._muted, self._trends = queues, muted, trends
+        old_entries = self._entries
+        entries: dict[str, _Entry] = {}
+        moved: list[str] = []
+        made: list[tuple[_Entry | None, _Entry]] = []
+        added = 0
+        for stats in queues:
+            queue_id = stats.id
+            old = old_entries.get(queue_id)
+            is_muted = queue_id in muted
+            trend = tuple(trends(queue_id)) if trends is not None else ()
+            if (
+                old is not None
+                and (old.stats is stats or old.stats == stats)
+                and old.muted == is_muted
+                and old.trend == trend
+            ):
+                old.stats = stats
+                entries[queue_id] = old
+                continue
+            entry = self._make(stats, is_muted, trend, old.row if old is not None else None)
+            if entry is None:
+                continue
+            entries[queue_id] = entry
+            made.append((old, entry))
+            if old is None:
+                added += 1
+                moved.append(queue_id)
+            elif old.key != entry.key or old.folded != entry.folded:
+                moved.append(queue_id)
+        removed = []
+        if len(old_entries) + added != len(entries):
+            removed = [key for key in old_entries if key not in entries]
+        self._entries = entries
+        self.made = len(made)
+        for key in removed:
+            self._count(old_entries[key].row, -1)
+        for old, entry in made:
+            if old is None:
+                self._count(entry.row, 1)
+            else:
+                self._recount(old.row, entry.row)
+        if moved or removed:
+            self._reorder(old_entries, moved, removed)
+            self._visible = self._filtered(self._order)
+        if made or removed:
+            self._rows = None
+            self.contents += 1
+        if self._media is not None:
+            self._judge_overall(queues)
+
+    def set_pattern(self, pattern: str) -> None:
+        """Filter by name: a longer pattern looks only among what the shorter one kept."""
+        before = self._pattern
+        self._pattern = pattern
+        if normalize(pattern) == normalize(before):
+            return
+        self._visible = self._filtered(self._visible if narrows(pattern, before) else self._order)
+        self._rows = None
+        self.contents += 1
+
+    def set_sort(self, sort: Sort) -> None:
+        if sort == self._sort:
+            return
+        self._sort = sort
+        entries = self._entries
+        keys = {}
+        for queue_id, entry in entries.items():
+            entry.key = keys[queue_id] = _row_key(entry.row, sort, entry.pinned)
+        self._order.sort(key=keys.__getitem__)
+        self._visible = self._filtered(self._order)
+        self._rows = None
+
+    def set_media(self, media: str | None) -> None:
+        """Show one media type's figures (None: every queue, all media); every row is made again."""
+        if media == self._media:
+            return
+        self._media = media
+        self._entries, self._order, self._visible = {}, [], []
+        self._width_counts, self._bare_counts, self._breaching, self._overall = {}, {}, 0, {}
+        self.update(self._queues, self._muted, self._trends)
+        self._rows = None
+        self.contents += 1
+
+    # --- inner workings ------------------------------------------------------------------------------
+
+    def _rule(self, name: str) -> Rule:
+        rule = self._rules.get(name)
+        if rule is None:
+            rule = self._rules[name] = self.thresholds.for_queue(name)
+        return rule
+
+    def _make(
+        self, stats: QueueStats, muted: bool, trend: tuple[float, ...], previous: Row | None = None
+    ) -> _Entry | None:
+        shown = for_media(stats, self._media)
+        if shown is None:
+            return None
+        name = stats.name
+        pinned = self._pins.get(name)
+        if pinned is None:
+            pinned = self._pins[name] = self._pin is not None and self._pin(name)
+        rule = self._rule(name)
+        row = make_row(shown, self.thresholds, muted=muted, trend=trend, rule=rule, previous=previous)
+        key = _row_key(row, self._sort, pinned)
+        return _Entry(stats, shown, muted, trend, row, name.casefold(), pinned, key)
+
+    def _judge_overall(self, queues: Sequence[QueueStats]) -> None:
+        """Each queue's worst level over all its media types, judged again only when it changed."""
+        known = self._overall
+        fresh: dict[str, tuple[QueueStats, Level]] = {}
+        for stats in queues:
+            entry = known.get(stats.id)
+            if entry is None or (entry[0] is not stats and entry[0] != stats):
+                breaches = judge(stats, self._rule(stats.name))
+                entry = (stats, worst(breach.level for breach in breaches.values()))
+            fresh[stats.id] = entry
+        self._overall = fresh
+
+    def _count(self, row: Row, step: int) -> None:
+        """Count a row's cell widths in (``step`` 1) or out (-1), and whether it breaches."""
+        for counts, widths in ((self._width_counts, row.widths), (self._bare_counts, row.bare_widths)):
+            for key, width in widths.items():
+                column = counts.get(key)
+                if column is None:
+                    column = counts[key] = Counter()
+                column[width] += step
+                if not column[width]:
+                    del column[width]
+        if row.level > Level.OK:
+            self._breaching += step
+
+    def _recount(self, old: Row, new: Row) -> None:
+        """A row remade: count again only the cells whose width changed, and the breach."""
+        for counts, before, after in (
+            (self._width_counts, old.widths, new.widths),
+            (self._bare_counts, old.bare_widths, new.bare_widths),
+        ):
+            for key, width in after.items():
+                was = before.get(key)
+                if was == width:
+                    continue
+                column = counts.setdefault(key, Counter())
+                if was is not None:
+                    column[was] -= 1
+                    if not column[was]:
+                        del column[was]
+                column[width] += 1
+        self._breaching += (new.level > Level.OK) - (old.level > Level.OK)
+
+    def _reorder(self, old_entries: Mapping[str, _Entry], moved: list[str], removed: list[str]) -> None:
+        """Take out the rows that moved or left (found by their old keys), put back the moved ones."""
+        entries = self._entries
+        order = self._order
+        leaving = [key for key in moved if key in old_entries] + removed
+        if len(leaving) + len(moved) <= max(16, len(order) // 16):
+            for key in leaving:
+                index = bisect.bisect_left(order, old_entries[key].key, key=lambda k: old_entries[k].key)
+                del order[index]
+            for key in moved:
+                bisect.insort(order, key, key=lambda k: entries[k].key)
+            return
+        kept = [key for key in order if key in entries] if removed else order
+        kept.extend(key for key in moved if key not in old_entries)
+        keys = {queue_id: entry.key for queue_id, entry in entries.items()}
+        kept.sort(key=keys.__getitem__)
+        self._order = kept
+
+    def _filtered(self, keys: Sequence[str]) -> list[str]:
+        if not normalize(self._pattern):
+            return list(keys)
+        matches = folded_matcher(self._pattern)
+        entries = self._entries
+        return [key for key in keys if matches(entries[key].folded)]
+
+
 def step_breaching(rows: Sequence[Row], current: str | None, forward: bool = True) -> str | None:
     """The key of the next (or previous) breaching row after ``current``, wrapping round.
 
@@ -591,8 +1000,13 @@ TOTALS_AGENTS_HEADING = "agents counted once per queue:"
 
 
 def _most_urgent(rows: Iterable[Row]) -> Cell | None:
-    cells = [row.cells[LONGEST_WAIT] for row in rows if row.cells[LONGEST_WAIT].value is not None]
-    return max(cells, key=lambda cell: float(cell.value or 0.0), default=None)
+    best: Cell | None = None
+    best_value = 0.0
+    for row in rows:
+        cell = row.cells[LONGEST_WAIT]
+        if cell.value is not None and (best is None or float(cell.value) > best_value):
+            best, best_value = cell, float(cell.value)
+    return best
 
 
 def totals(
@@ -608,25 +1022,68 @@ def totals(
     ``today_since`` (``today since 00:00 Europe/London``) heads today's figures (else ``today``).
     """
     urgent = _most_urgent(rows)
+    sums = _Sums()
+    for q in queues:  # one pass: at 5,000 queues this is redrawn at every refresh
+        sums.add(q)
     if urgent is not None:
         longest = f"{urgent.text} {urgent.note}" if urgent.note else urgent.text
     else:
-        waits = [q.longest_wait_s for q in queues if q.longest_wait_s is not None]
-        exact = all(q.longest_wait_exact for q in queues if q.longest_wait_s is not None)
-        longest = fmt_wait(max(waits) if waits else None, exact)
+        longest = fmt_wait(sums.longest, sums.exact)
     parts = [
-        ("Wait", fmt_count(_sum(q.waiting for q in queues))),
+        ("Wait", fmt_count(sums.get(WAITING))),
         ("Longest", longest),
-        ("Intr", fmt_count(_sum(q.interacting for q in queues))),
+        ("Intr", fmt_count(sums.get(INTERACTING))),
         (TOTALS_AGENTS_HEADING, ""),
-        ("Idle", fmt_count(_sum(q.agents.idle for q in queues))),
-        ("OnQ", fmt_count(_sum(q.agents.on_queue for q in queues))),
+        ("Idle", fmt_count(sums.get(IDLE))),
+        ("OnQ", fmt_count(sums.get(ON_QUEUE))),
     ]
     parts.append((f"{today_since}:" if today_since else "today:", ""))
     parts += [
-        ("Offer", fmt_count(_sum(q.today.offered for q in queues))),
-        ("Ans", fmt_count(_sum(q.today.answered for q in queues))),
-        ("Abn", fmt_count(_sum(q.today.abandoned for q in queues))),
-        ("SL%", fmt_percent(overall_service_level(queues))),
+        ("Offer", fmt_count(sums.get(OFFERED))),
+        ("Ans", fmt_count(sums.get(ANSWERED))),
+        ("Abn", fmt_count(sums.get(ABANDONED))),
+        ("SL%", fmt_percent(sums.service_level())),
     ]
     return parts
+
+
+class _Sums:
+    """The totals strip's sums, gathered in one pass (a sum of no known value is unknown)."""
+
+    __slots__ = ("exact", "known", "level_sum", "level_weight", "longest", "values")
+
+    def __init__(self) -> None:
+        self.values = dict.fromkeys((WAITING, INTERACTING, IDLE, ON_QUEUE, OFFERED, ANSWERED, ABANDONED), 0)
+        self.known: set[str] = set()
+        self.longest: float | None = None
+        self.exact = True
+        self.level_sum = 0.0
+        self.level_weight = 0
+
+    def add(self, q: QueueStats) -> None:
+        today, agents, values = q.today, q.agents, self.values
+        for key, value in (
+            (WAITING, q.waiting),
+            (INTERACTING, q.interacting),
+            (IDLE, agents.idle),
+            (ON_QUEUE, agents.on_queue),
+            (OFFERED, today.offered),
+            (ANSWERED, today.answered),
+            (ABANDONED, today.abandoned),
+        ):
+            if value is not None:
+                values[key] += value
+                self.known.add(key)
+        if q.longest_wait_s is not None:
+            self.exact = self.exact and q.longest_wait_exact
+            if self.longest is None or q.longest_wait_s > self.longest:
+                self.longest = q.longest_wait_s
+        if today.service_level is not None and today.answered:
+            self.level_sum += today.service_level * today.answered
+            self.level_weight += today.answered
+
+    def get(self, key: str) -> int | None:
+        return self.values[key] if key in self.known else None
+
+    def service_level(self) -> float | None:
+        return self.level_sum / self.level_weight if self.level_weight else None

@@ -123,23 +123,28 @@ def routing_activity_body(queue_ids: Sequence[str]) -> dict[str, Any]:
 
 
 def queue_info(entity: Mapping[str, Any]) -> QueueInfo:
-    """One queue of ``GET /api/v2/routing/queues`` (a ``Queue`` in the API's camelCase keys)."""
+    """One queue of ``GET /api/v2/routing/queues`` (a ``Queue`` in the API's camelCase keys).
+
+    Read as JSON from outside: every field's type is checked, a wrong one is unknown."""
     targets: dict[str, ServiceLevelTarget] = {}
-    settings = entity.get("mediaSettings") or {}
+    settings = entity.get("mediaSettings")
     for config_name, media in CONFIG_MEDIA.items():
-        level = (settings.get(config_name) or {}).get("serviceLevel") or {}
-        percentage, duration_ms = level.get("percentage"), level.get("durationMs")
-        if percentage is not None and duration_ms is not None:
-            targets[media] = ServiceLevelTarget(float(percentage), duration_ms / 1000)
-    division = entity.get("division") or {}
-    division_name, division_id = division.get("name"), division.get("id")
-    member_count = entity.get("memberCount")
+        media_settings = settings.get(config_name) if isinstance(settings, dict) else None
+        level = media_settings.get("serviceLevel") if isinstance(media_settings, dict) else None
+        if isinstance(level, dict):
+            percentage, duration_ms = level.get("percentage"), level.get("durationMs")
+            if isinstance(percentage, int | float) and isinstance(duration_ms, int | float):
+                targets[media] = ServiceLevelTarget(float(percentage), duration_ms / 1000)
+    division = entity.get("division")
+    division = division if isinstance(division, dict) else {}
+    members = entity.get("memberCount")
+    name = entity.get("name")
     return QueueInfo(
-        id=clean(entity["id"]),
-        name=clean_name(entity.get("name")),
-        division=clean_name(division_name) if division_name is not None else None,
-        division_id=clean(division_id) if division_id is not None else None,
-        member_count=int(member_count) if member_count is not None else None,
+        id=clean(str(entity["id"])),
+        name=clean_name(name if isinstance(name, str) else None),
+        division=clean_name(division["name"]) if isinstance(division.get("name"), str) else None,
+        division_id=clean(division["id"]) if isinstance(division.get("id"), str) else None,
+        member_count=members if isinstance(members, int) and not isinstance(members, bool) else None,
         sl_targets=targets,
     )
 

@@ -326,7 +326,7 @@ def media_of(app: QueuewatchApp) -> str | None:
 
 def shown(app: QueuewatchApp, queue_id: str, column: str) -> str:
     """The text a cell shows, mark included."""
-    return app.query_one(QueueTable).get_cell(queue_id, column).cell.shown
+    return app.query_one(QueueTable).cell(queue_id, column).shown
 
 
 def order(app: QueuewatchApp) -> list[str]:

@@ -117,10 +117,13 @@ def _site(name: str) -> tuple[Any, str, Callable[[tuple[Any, ...], dict[str, Any
     def analytics(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         return "/analytics/" in str(args[1] if len(args) > 1 else kwargs.get("resource_path"))
 
+    def listing(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        return "/routing/queues" in str(args[1] if len(args) > 1 else kwargs.get("resource_path"))
+
     sites = {
         "sdk-client": (sdk.ApiClient, "__init__", every),
         "sdk-token": (sdk.ApiClient, "get_client_credentials_token", every),
-        "sdk-queues": (sdk.RoutingApi, "get_routing_queues", every),
+        "sdk-queues": (sdk.ApiClient, "call_api", listing),  # the listing, read as JSON
         "sdk-analytics": (sdk.ApiClient, "call_api", analytics),
         "urllib3-request": (urllib3.PoolManager, "request", every),
         "urllib3-headers": (RESTResponse, "getheaders", every),

@@ -214,7 +214,7 @@ def test_the_dashboard_on_a_terminal_writes_no_sequence_from_a_name(
     title and a notification naming the queue all show the hostile name, and none obeys it."""
     env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "secret"}
     terminal = Terminal(
-        queuewatch("--region", hostile_server.base_url, "--interval", "1"),
+        queuewatch("--region", hostile_server.base_url, "--interval", "1", "--filter", "pwned"),
         columns=200,
         lines=50,
         env=env,
@@ -222,10 +222,6 @@ def test_the_dashboard_on_a_terminal_writes_no_sequence_from_a_name(
     )
     try:
         terminal.wait_for("Retention␛]0;pwned".encode(), timeout=60)
-        terminal.send("/")
-        terminal.wait_for(b"filter queues by name", timeout=20)
-        terminal.send("pwned")
-        terminal.send("\r")
         terminal.wait_for(b"1 of ", timeout=20)
         terminal.send("x")  # mute: a notification naming the queue
         terminal.wait_for(b"alerts muted", timeout=20)

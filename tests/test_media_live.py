@@ -68,7 +68,7 @@ def dashboard(server: SimulatorServer) -> QueuewatchApp:
 
 
 def cell(app: QueuewatchApp, queue_id: str, column: str) -> str:
-    return app.query_one(QueueTable).get_cell(queue_id, column).cell.shown
+    return app.query_one(QueueTable).cell(queue_id, column).shown
 
 
 def status(app: QueuewatchApp, part: str) -> str:
@@ -160,7 +160,8 @@ async def test_idle_not_responding_and_who_for_how_long(server: SimulatorServer)
     app = dashboard(server)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app, timeout=15)
-        headers = [str(column.label).strip() for column in app.query_one(QueueTable).columns.values()]
+        table = app.query_one(QueueTable)
+        headers = [table.header_label(key).rstrip("▲▼") for key in table.column_keys]
         assert "Idle" in headers and "Avail" not in headers
         assert cell(app, PHONES, "not_responding") == "! 2", "warn from 1, critical from 3"
         table = app.query_one(QueueTable)

@@ -23,10 +23,12 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
+    RequestLedger,
     Scheduled,
     SnapshotReceived,
     backoff_wait,
     budget_stretch,
+    within_budget,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
 from tests.clocks import FakeClock
@@ -339,3 +341,49 @@ def test_budget_stretches_the_cadence_only_when_needed() -> None:
     assert stretch > 2.5
     assert per_minute == pytest.approx(0.9 * 300)
     assert budget_stretch(50, settings, 5, 3000) == 1.0, "a larger allowance needs no stretch"
+
+
+def test_the_ledger_finds_the_first_moment_a_poll_fits_the_minute() -> None:
+    ledger = RequestLedger()
+    ledger.add(0.0, 150)  # the first poll at 5,000 queues: listing, live figures, aggregates
+    ledger.add(13.0, 50)
+    ledger.add(26.0, 50)
+    assert ledger.spent(30.0) == 250
+    assert ledger.room_at(20, 270, 30.0) == 30.0
+    assert ledger.room_at(50, 270, 39.0) == 60.0, "wait for the first 150 to stop counting"
+    assert ledger.room_at(300, 270, 39.0) == 86.0, "more than the budget: a quiet minute first"
+    assert ledger.spent(61.0) == 100
+
+
+def test_ten_minutes_at_5000_queues_never_spend_more_than_the_budget_in_any_minute() -> None:
+    """The schedule the poller follows (its stretch, then ``within_budget``), replayed for ten
+    minutes at 5,000 queues with the documented 300 requests a minute: the listing and the day's
+    aggregates are counted, and no minute holds more than 90 % of the allowance."""
+    settings = PollerSettings()
+    per_part = 50
+    stretch = budget_stretch(per_part, settings, settings.interval, 300)
+    budget = int(settings.budget_share * 300)
+    ledger = RequestLedger()
+    made: list[tuple[float, int]] = []
+    now, today_due, queues_due, polls = 0.0, 0.0, 0.0, 0
+    while now < 600:
+        spent = per_part
+        if now >= queues_due:
+            spent += per_part
+            queues_due = now + settings.queues_every * stretch
+        if now >= today_due:
+            spent += per_part
+            today_due = now + settings.today_every * stretch
+        ledger.add(now, spent)
+        made.append((now, spent))
+        polls += 1
+        ready = now + settings.interval * stretch
+
+        def cost(when: float, today: float = today_due, listing: float = queues_due) -> int:
+            return per_part * (1 + (when >= today) + (when >= listing))
+
+        now = within_budget(ledger, ready, cost, budget)
+    for start, _ in made:
+        minute = sum(count for when, count in made if start <= when < start + 60)
+        assert minute <= budget, (start, minute)
+    assert polls >= 36, "the cadence stays close to the stretched one (13 s; 15 s with whole minutes)"

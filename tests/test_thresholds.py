@@ -41,6 +41,18 @@ def test_waiting_with_nobody_available_is_critical() -> None:
     assert classify(stats(waiting=1, agents={"idle": 0}), Rule(no_agents_critical=False)) == {}
 
 
+def test_a_queue_closed_for_the_night_is_not_critical() -> None:
+    """Nobody on queue and nothing waiting, in any media type: nobody available is no breach."""
+    from queuewatch.model import Live, MediaStats
+
+    closed = {media: MediaStats(live=Live(waiting=0, longest_wait_s=0.0)) for media in ("voice", "email")}
+    night = stats(waiting=0, agents={"idle": 0, "on_queue": 0, "off_queue": 12}, by_media=closed)
+    assert classify(night, RULE) == {}
+    calling = {**closed, "voice": MediaStats(live=Live(waiting=3, longest_wait_s=20.0))}
+    morning = stats(waiting=3, agents={"idle": 0, "on_queue": 0}, by_media=calling)
+    assert classify(morning, RULE)["idle"] is Level.CRITICAL, "something waits: nobody to take it"
+
+
 @pytest.mark.parametrize(
     ("level", "target", "expected"),
     [

@@ -14,11 +14,12 @@ import pytest
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from queuewatch.errors import Unavailable
 from queuewatch.model import AgentActivity, Live, MediaStats, QueueStats, Today
 from queuewatch.trends import Trends
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, SummaryColumns, TrendLine
-from queuewatch.tui.widgets import QueueTable
+from queuewatch.tui.widgets import QueueTable, StatusBar
 from tests.fakes import (
     FROZEN_WALL,
     FakeSource,
@@ -29,6 +30,7 @@ from tests.fakes import (
     sample_queues,
     screen_of,
     shown,
+    wait_for,
     wait_for_snapshot,
 )
 
@@ -254,21 +256,29 @@ async def test_without_the_bell_option_alerts_are_silent() -> None:
         assert bells == []
 
 
-async def test_many_alerts_at_once_are_summed_up_after_the_first_three() -> None:
+async def test_a_burst_of_alerts_is_one_notification_naming_the_worst() -> None:
     source = FakeSource([queue(f"q{i}", f"Queue {i}") for i in range(6)])
     app = make_app(source)
+    bells: list[None] = []
+    app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+    app.bell_on_alert = True
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         notes = record_notes(app)
         for i in range(6):
-            source.update(f"q{i}", waiting=20)
+            source.update(f"q{i}", waiting=16 + i, longest_wait_s=200.0 + 60 * (i % 3))
         await refresh(pilot, app)
-        assert [message for message, _ in notes] == [
-            "Queue 0 critical: 20 waiting (≥ 15)",
-            "Queue 1 critical: 20 waiting (≥ 15)",
-            "Queue 2 critical: 20 waiting (≥ 15)",
-            "and 3 more queues became critical",
+        assert len(notes) == 1 and len(bells) == 1
+        message, severity = notes[0]
+        assert severity == "error"
+        assert message.splitlines() == [
+            "Queue 5: longest wait 5:20 …",  # the longest wait, then the most waiting
+            "Queue 2: longest wait 5:20 …",
+            "Queue 4: longest wait 4:20 …",
+            "and 3 more (n steps through them)",
         ]
+        titles = [note.title for note in app._notifications]
+        assert titles[-1] == "6 queues became critical"
 
 
 async def test_x_mutes_the_queue_under_the_cursor() -> None:
@@ -466,21 +476,19 @@ async def test_pinned_queues_stay_at_the_top_through_sorts_and_refreshes() -> No
 
 
 async def test_the_config_chooses_the_columns_and_their_order() -> None:
-    from textual.widgets.data_table import ColumnKey
-
     source = FakeSource(sample_queues())
     app = make_app(source, columns=("service_level", "waiting"))
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for_snapshot(pilot, app)
         table = app.query_one(QueueTable)
-        assert [str(key.value) for key in table.columns] == ["name", "service_level", "waiting"]
+        assert list(table.column_keys) == ["name", "service_level", "waiting"]
         assert app.sort.column == "service_level", "the default sort column is not shown"
         await pilot.press("s")
         assert app.sort.column == "waiting"
         await pilot.press("s")
         assert app.sort.column == "name", "s cycles through the columns shown only"
-        assert table.get_cell("q-support", "waiting").cell.shown == "‼ 16"
-        assert ColumnKey("aht_s") not in table.columns
+        assert table.cell("q-support", "waiting").shown == "‼ 16"
+        assert "aht_s" not in table.column_keys
 
 
 @pytest.mark.parametrize("asked", [True, False])
@@ -507,9 +515,29 @@ async def test_the_optional_trend_column_draws_recent_waiting() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_snapshot(pilot, app)
         table = app.query_one(QueueTable)
-        assert [str(key.value) for key in table.columns] == ["name", "waiting", "trend"]
+        assert list(table.column_keys) == ["name", "waiting", "trend"]
         for waiting in (2, 8):
             source.update("q-billing", waiting=waiting)
             await refresh(pilot, app)
-        spark = table.get_cell("q-billing", "trend").cell
+        spark = table.cell("q-billing", "trend")
         assert spark.text == "▁▄█" and spark.value == 8, "0, then 2, then 8 waiting"
+
+
+async def test_notifications_stay_above_the_status_bar_whatever_its_height() -> None:
+    source = FakeSource([queue(f"q{i}", f"Queue {i}") for i in range(6)])
+    app = make_app(source)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for_snapshot(pilot, app)
+        for i in range(6):
+            source.update(f"q{i}", waiting=20)
+        await refresh(pilot, app)
+        source.fail_until_further_notice(Unavailable("HTTP 503"))
+        await pilot.press("r")
+        status = app.query_one(StatusBar)
+        await wait_for(pilot, lambda: status.outer_size.height == 2, timeout=10)  # the problem line
+        await pilot.pause()
+        toasts = list(app.screen.query("Toast"))
+        assert toasts, "the burst and the outage are on screen"
+        for toast in toasts:
+            assert toast.region.bottom <= status.region.y, (toast.region, status.region)
+        source.fail_until_further_notice(None)

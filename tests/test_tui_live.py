@@ -134,12 +134,12 @@ def status(app: QueuewatchApp, part: str) -> str:
 
 
 def cell(app: QueuewatchApp, queue_id: str, column: str) -> str:
-    return app.query_one(QueueTable).get_cell(queue_id, column).cell.text
+    return app.query_one(QueueTable).cell(queue_id, column).text
 
 
 def cell_shown(app: QueuewatchApp, queue_id: str) -> str:
     """The queue name cell as shown, with its row's mark."""
-    return app.query_one(QueueTable).get_cell(queue_id, "name").cell.shown
+    return app.query_one(QueueTable).cell(queue_id, "name").shown
 
 
 def name_to_id(app: QueuewatchApp) -> dict[str, str]:

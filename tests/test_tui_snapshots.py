@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from queuewatch.tui.app import QueuewatchApp
-from tests.fakes import FakeSource, make_app, sample_queues, wait_for, wait_for_snapshot
+from tests.fakes import FakeSource, make_app, queue, sample_queues, wait_for, wait_for_snapshot
 
 SIZE = (100, 30)
 SnapCompare = Callable[..., bool]
@@ -99,3 +99,24 @@ def test_stale_data(snap_compare: SnapCompare) -> None:
         await wait_for(pilot, lambda: app.query_one("#stale-banner").display)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=go_stale)
+
+
+def test_five_thousand_queues_and_a_burst_of_alerts_at_80x24(snap_compare: SnapCompare) -> None:
+    """The status bar whole at 80 columns, and one notification for forty queues turned critical."""
+    queues = [
+        queue(f"q{i:04d}", f"Queue {i:04d}", waiting=i % 4, longest=float(i % 170), idle=1 + i % 3)
+        for i in range(5000)
+    ]
+    source = FakeSource(queues)
+    app = make_app(source, frozen=True)
+
+    async def burst(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        for i in range(0, 4000, 100):
+            source.update(f"q{i:04d}", waiting=15 + i // 100, longest_wait_s=200.0 + i / 10)
+        before = app.snapshot
+        await pilot.press("r")
+        await wait_for_snapshot(pilot, app, than=before)
+        await wait_for(pilot, lambda: app.status.next_poll_at is not None and not app.status.polling)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=burst)

@@ -16,7 +16,15 @@ from queuewatch.poller import (
     SnapshotReceived,
 )
 from queuewatch.source import RateStatus
-from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
+from queuewatch.tui.status import (
+    PollStatus,
+    StatusParts,
+    describe,
+    fit_line,
+    stale_banner,
+    stale_reason,
+    stale_since,
+)
 
 TAKEN = datetime(2026, 3, 2, 14, 5, 0, tzinfo=UTC)
 
@@ -136,3 +144,54 @@ def test_overdue_is_stale_with_polling_on_for_two_intervals() -> None:
     assert resumed.resumed_at == 120.0
     assert resumed.stale(125.0) and not resumed.overdue(125.0), "the first poll after resuming is on its way"
     assert resumed.overdue(130.5)
+
+
+# --- fitting the first line ---------------------------------------------------------------------------
+
+
+def line_width(line: dict[str, str]) -> int:
+    shown = [len(text) + (2 if key == "stale" else 0) for key, text in line.items() if text]
+    return sum(shown) + 2 * (len(shown) - 1)
+
+
+def busy(stale: bool = False, hidden: int = 0) -> StatusParts:
+    """A first line far too long for 80 columns: a stretched cadence, a lowered allowance."""
+    status = PollStatus(label="eu-west-1", interval=5.0).after(Connected("x"), 99.0).after(ready(), 100.0)
+    status = status.after(Scheduled(105.0, paused=False, interval=5.0, effective_interval=13.0), 100.0)
+    parts = describe(status, 130.0 if stale else 101.0, 4980, 5000, UTC, "voice", hidden_breaching=hidden)
+    assert parts.stale is stale
+    return parts
+
+
+def test_a_wide_terminal_shows_every_part_whole() -> None:
+    parts = busy()
+    line = fit_line(parts, 200)
+    assert line["next"] == "next in 4 s (every 13 s to stay within the request budget)"
+    assert line["rate"] == parts.rate and line["label"] == "eu-west-1"
+    assert line["count"] == "voice · 4980 of 5000 queues"
+
+
+def test_at_120_columns_the_count_is_whole_and_nothing_is_cut() -> None:
+    parts = busy(hidden=3)
+    line = fit_line(parts, 118)
+    assert line_width(line) <= 118
+    assert line["count"] == "voice · 4980 of 5000 queues"
+    assert line["hidden"] == "3 breaching hidden"
+    for key, text in line.items():
+        assert text in ("", getattr(parts, key) if key != "stale" else "STALE", *parts.shorter.get(key, ()))
+
+
+def test_at_80_columns_the_least_important_parts_give_way_first() -> None:
+    parts = busy(stale=True, hidden=3)
+    line = fit_line(parts, 78)
+    assert line_width(line) <= 78
+    assert line["stale"] == "STALE", "staleness never gives way"
+    assert line["count"] == "voice · 4980 of 5000 queues", "nor the queue count"
+    assert line["rate"] == "" and line["label"] == "", "the request count and the region went first"
+    assert line["hidden"] == "3 breaching hidden"
+    assert line["updated"].endswith("ago")
+
+
+def test_a_very_narrow_bar_keeps_staleness_and_count_even_alone() -> None:
+    line = fit_line(busy(stale=True, hidden=3), 30)
+    assert {key for key, text in line.items() if text} == {"stale", "count"}

@@ -8,8 +8,11 @@ countdowns can be redrawn every second without any new event.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
+
+from rich.cells import cell_len
 
 from queuewatch.model import PartFailure
 from queuewatch.poller import (
@@ -158,43 +161,87 @@ class StatusParts:
     problem_fatal: bool = False
     hidden: str = ""
     """``3 breaching hidden``: queues in breach that the filters keep out of sight."""
+    shorter: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Shorter ways to say a part of the first line, longest first (for a narrow terminal)."""
+
+
+#: The first line's parts, in the order they are shown.
+LINE_PARTS = ("label", "stale", "updated", "next", "rate", "count", "hidden")
+#: The parts that give way when the first line is too narrow, the first to give way first: each
+#: takes its shorter forms in turn, then goes. The staleness and the queue count never give way.
+GIVE_WAY = ("rate", "label", "next", "updated", "hidden")
+#: Cells between two parts of the first line; the STALE badge has one cell of padding each side.
+GAP = 2
+_PADDING = {"stale": 2}
+
+
+def fit_line(parts: StatusParts, width: int) -> dict[str, str]:
+    """What each part of the first line says in ``width`` cells ("" where it gives way).
+
+    The least important parts give way first (``GIVE_WAY``), by whole forms, so nothing is ever
+    cut in the middle of a word; the staleness and the queue count always stay.
+    """
+    texts = {
+        "label": parts.label,
+        "stale": "STALE" if parts.stale else "",
+        "updated": parts.updated,
+        "next": parts.next,
+        "rate": parts.rate,
+        "count": parts.count,
+        "hidden": parts.hidden,
+    }
+
+    def used() -> int:
+        shown = [cell_len(text) + _PADDING.get(key, 0) for key, text in texts.items() if text]
+        return sum(shown) + GAP * max(0, len(shown) - 1)
+
+    for key in GIVE_WAY:
+        forms = iter(parts.shorter.get(key, ()))
+        while texts[key] and used() > width:
+            texts[key] = next(forms, "")
+        if used() <= width:
+            break
+    return texts
 
 
 def _seconds_until(at: float, now: float) -> int:
     return max(0, math.ceil(at - now))
 
 
-def _updated(status: PollStatus, now: float, tz: tzinfo | None) -> str:
+def _updated(status: PollStatus, now: float, tz: tzinfo | None) -> tuple[str, ...]:
     if status.updated_at is None or status.updated_wall is None:
-        return "connecting…" if not status.connected else "loading queues…"
+        return ("connecting…" if not status.connected else "loading queues…",)
     clock = status.updated_wall.astimezone(tz).strftime("%H:%M:%S")
-    return f"updated {clock}, {fmt_age(now - status.updated_at)} ago"
+    age = fmt_age(now - status.updated_at)
+    return f"updated {clock}, {age} ago", f"updated {age} ago", f"{age} ago"
 
 
-def _next(status: PollStatus, now: float) -> str:
+def _next(status: PollStatus, now: float) -> tuple[str, ...]:
     if status.paused:
-        return "paused"
+        return ("paused",)
     if status.polling and status.backoff is None:
-        return "updating…"
+        return ("updating…",)
     if status.backoff is not None or status.next_poll_at is None:
-        return ""
+        return ("",)
     countdown = f"next in {_seconds_until(status.next_poll_at, now)} s"
     if status.stretched_to is not None:
-        return f"{countdown} (every {status.stretched_to:.0f} s to stay within the request budget)"
-    return countdown
+        every = f"every {status.stretched_to:.0f} s"
+        return f"{countdown} ({every} to stay within the request budget)", f"{countdown} ({every})", countdown
+    return (countdown,)
 
 
 #: How the status bar says where the allowance comes from (Genesys no longer reports it).
 _ALLOWANCE_WORDS = {"assumed": "assumed", "lowered": "lowered after a 429"}
 
 
-def _rate(rate: RateStatus | None, allowance: Allowance | None) -> str:
+def _rate(rate: RateStatus | None, allowance: Allowance | None) -> tuple[str, ...]:
     """``req 42/300 per min (assumed)``: requests in the last minute against the allowance."""
     if rate is None:
-        return ""
+        return ("",)
     if allowance is None:
-        return f"req {rate.last_minute} per min"
-    return f"req {rate.last_minute}/{allowance.per_minute} per min ({_ALLOWANCE_WORDS[allowance.basis]})"
+        return f"req {rate.last_minute} per min", f"req {rate.last_minute}"
+    counted = f"req {rate.last_minute}/{allowance.per_minute}"
+    return f"{counted} per min ({_ALLOWANCE_WORDS[allowance.basis]})", f"{counted} per min", counted
 
 
 def _count(visible: int, total: int, media: str | None = None) -> str:
@@ -253,14 +300,26 @@ def describe(
     """The status bar's parts at ``now``; ``visible`` of ``total`` queues pass the filters (the name
     filter and, if any, the ``media`` type), which hide ``hidden_breaching`` queues in breach.
     Clock times are shown in ``tz`` (None: this machine's zone)."""
+    updated, next_poll, rate = (
+        _updated(status, now, tz),
+        _next(status, now),
+        _rate(status.rate, status.allowance),
+    )
+    hidden = _hidden(hidden_breaching) if status.updated_at is not None else ""
     return StatusParts(
         label=status.label,
-        updated=_updated(status, now, tz),
+        updated=updated[0],
         stale=status.stale(now),
-        next=_next(status, now),
-        rate=_rate(status.rate, status.allowance),
+        next=next_poll[0],
+        rate=rate[0],
         count=_count(visible, total, media) if status.updated_at is not None else "",
         problem=_problem(status, now),
         problem_fatal=status.failure is not None and status.failure.fatal,
-        hidden=_hidden(hidden_breaching) if status.updated_at is not None else "",
+        hidden=hidden,
+        shorter={
+            "updated": updated[1:],
+            "next": next_poll[1:],
+            "rate": rate[1:],
+            "hidden": (f"{hidden_breaching} hidden",) if hidden else (),
+        },
     )
