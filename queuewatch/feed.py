@@ -9,9 +9,10 @@ below. Pure: no textual, no Redis.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal, Protocol
 
 from queuewatch.alerts import Alert
@@ -79,3 +80,35 @@ class Feed(Protocol):
     def watch_agents(self, queue_ids: Sequence[str]) -> None: ...
 
     def state_line(self) -> str: ...
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def resolve_at(text: str, span: tuple[int, int], tz: tzinfo | None) -> datetime:
+    """The time ``text`` names within a recording spanning ``span`` (ms since the epoch).
+
+    ``10:42`` or ``10:42:30`` is that clock time in ``tz`` (None: UTC) on the last day of the
+    recording that has it at or before the recording's end; ``2026-11-29 10:42`` or an ISO 8601 time
+    is that moment. ValueError, saying what is accepted, for anything else.
+    """
+    zone = tz or UTC
+    text = text.strip()
+    match = _CLOCK.match(text)
+    if match is None:
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a time: {text[:40]!r} (10:42, 10:42:30 or 2026-11-29 10:42)") from None
+        return when if when.tzinfo is not None else when.replace(tzinfo=zone)
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"not a time of day: {text!r}")
+    end = datetime.fromtimestamp(span[1] / 1000, zone)
+    day: date = end.date()
+    for _ in range(3):
+        candidate = datetime.combine(day, time(hour, minute, second), zone)
+        if candidate <= end:
+            return candidate
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(hour, minute, second), zone)
