@@ -37,7 +37,7 @@ from queuewatch.poller import (
     PollFailed,
     SnapshotReady,
 )
-from queuewatch.redisstream import RedisTarget, StreamKeys, add, describe_error, last_entry_ms
+from queuewatch.redisstream import RedisTarget, StreamKeys, add, describe_error, error_detail, last_entry_ms
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.stream import Encoded, Journal
@@ -119,11 +119,9 @@ class Collector:
     # --- control -------------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop (SIGTERM): safe from a signal handler or any thread."""
-        self._stopping.set()
+        """Stop (SIGTERM): safe from a signal handler or any thread. ``run`` then publishes what is
+        held and a ``stopped`` entry, and returns."""
         self._done.set()
-        with self._pending_lock:
-            self._pending_lock.notify_all()
 
     @property
     def started(self) -> bool:
@@ -264,6 +262,7 @@ class Collector:
                     down_since = self._wall()
                 attempt += 1
                 _, message = describe_error(error, self.target)
+                message = f"{message} ({error_detail(error)})"
                 self._put_back(batches)
                 delay = min(self.settings.max_redis_backoff, 0.5 * 2**attempt)
                 if self._stopping.is_set():

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from queuewatch.feed import AlertsReplayed, FeedEvent, FeedKind, ReplayMoved
@@ -31,7 +31,14 @@ from queuewatch.poller import (
     Scheduled,
     SnapshotReady,
 )
-from queuewatch.redisstream import RedisTarget, StreamKeys, describe_error, read_after, read_latest
+from queuewatch.redisstream import (
+    RedisTarget,
+    StreamKeys,
+    describe_error,
+    error_detail,
+    read_after,
+    read_latest,
+)
 from queuewatch.stream import (
     AlertsRaised,
     Assembler,
@@ -169,7 +176,7 @@ class RedisFeed:
                 attempt += 1
                 kind, message = describe_error(error, self.target)
                 delay = random.uniform(0.5, min(self._max_backoff, 2.0**attempt))
-                log.warning("%s; retry %d in %.1f s", message, attempt, delay)
+                log.warning("%s (%s); retry %d in %.1f s", message, error_detail(error), attempt, delay)
                 if kind in ("auth", "permission"):
                     self._emit(PollFailed("redis", kind, message, retry_at=self._clock() + delay))
                 else:
@@ -299,8 +306,7 @@ class RedisFeed:
         elif status.event == "failed":
             self._emit(PollFailed(status.part, status.kind, status.message, retry_at=retry_at))
         elif status.event == "stopped":
-            when = status.at.astimezone(UTC).strftime("%H:%M:%S UTC")
-            self._emit(PollFailed("collector", "collector", f"the collector stopped at {when}"))
+            self._emit(PollFailed("collector", "collector", "the collector stopped"))
             self._expect_until = float("inf")
 
     def _local(self, when: datetime | None) -> float | None:
@@ -321,8 +327,7 @@ class RedisFeed:
         if now < due:
             return
         self._quiet_said = True
-        since = (self._wall() - timedelta(seconds=now - self._heard_at)).astimezone(UTC)
-        message = f"nothing from the collector since {since:%H:%M:%S} UTC: is it running?"
+        message = f"nothing from the collector for {now - self._heard_at:.0f} s: is it running?"
         log.warning("%s", message)
         self._emit(PollFailed("collector", "collector", message))
 
@@ -486,7 +491,7 @@ class ReplayFeed:
 
     def _fail(self, error: Exception, *, fatal: bool = False) -> None:
         log.error("reading the recording failed", exc_info=error)
-        message = f"cannot read the recording: {describe_recording_error(error)}"
+        message = f"cannot read the recording: {error_detail(error)}"
         self._emit(PollFailed("recording", "recording", message, fatal=fatal))
 
     def _show(self, ms: int, *, alerts: bool) -> None:
@@ -536,9 +541,3 @@ def _ms(when: datetime) -> int:
 
 def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def describe_recording_error(error: BaseException) -> str:
-    from queuewatch.redact import one_line
-
-    return one_line(f"{type(error).__name__}: {error}", 160)

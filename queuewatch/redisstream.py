@@ -187,10 +187,17 @@ def describe_error(error: BaseException, target: RedisTarget) -> tuple[str, str]
     if isinstance(error, rx.ResponseError) and "NOAUTH" in str(error):
         return "auth", f"Redis at {where} needs a password: set {PASSWORD_VAR}"
     if isinstance(error, rx.TimeoutError):
-        return "unavailable", f"Redis at {where} did not answer in time"
+        return "unavailable", f"Redis at {target.host}:{target.port} did not answer in time"
     if isinstance(error, rx.ConnectionError):
-        return "unavailable", f"Redis unreachable at {where}: {_first_line(error)}"
+        return "unavailable", f"Redis unreachable at {target.host}:{target.port}"
     return "unavailable", f"Redis at {where}: {type(error).__name__}: {_first_line(error)}"
+
+
+def error_detail(error: BaseException) -> str:
+    """An error's type and text on one redacted line, for the log."""
+    from queuewatch.redact import one_line
+
+    return one_line(f"{type(error).__name__}: {error}", 160)
 
 
 def _first_line(error: BaseException) -> str:
