@@ -241,11 +241,12 @@ def add(
         pipe.xadd(
             keys.stream, cast(Any, entry.fields()), id=entry_id(ms), minid=str(ms - keep_ms), approximate=True
         )
-    results = pipe.execute()
-    last_id: bytes | None = cast(bytes, results[-1]) if results else None
-    if latest is not None and last_id is not None:
-        r.hset(keys.latest, mapping=cast(Any, {**latest.fields(), "id": last_id}))
-    return last_ms, last_id
+    ids = [cast(bytes, found) for found in pipe.execute()]
+    # The latest picture stands for its snapshot entry: a viewer reads on from there.
+    stands_for = [i for e, i in zip(entries, ids, strict=True) if latest is not None and e.seq == latest.seq]
+    if latest is not None and stands_for:
+        r.hset(keys.latest, mapping=cast(Any, {**latest.fields(), "id": stands_for[-1]}))
+    return last_ms, ids[-1] if ids else None
 
 
 def last_entry_ms(r: redis.Redis, keys: StreamKeys) -> int:
