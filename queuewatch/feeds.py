@@ -68,6 +68,17 @@ def _ids(entry_id: bytes) -> str:
     return entry_id.decode("ascii", "replace")
 
 
+def _id_key(entry_id: bytes) -> tuple[int, int] | None:
+    ms, _, seq = entry_id.partition(b"-")
+    return (int(ms), int(seq or 0)) if ms.isdigit() and (not seq or seq.isdigit()) else None
+
+
+def _later(a: bytes, b: bytes) -> bytes:
+    """The later of two entry ids (``a`` if either is not an id, such as ``$``)."""
+    ka, kb = _id_key(a), _id_key(b)
+    return b if ka is not None and kb is not None and kb > ka else a
+
+
 class RedisFeed:
     """The collector's stream, live. See the module's docstring."""
 
@@ -220,15 +231,16 @@ class RedisFeed:
         try:
             entry = decode(fields)
         except BadEntry as error:
-            self._refuse(entry_id, error, "the latest picture")
-            self._last_id = entry_id if entry_id != b"0-0" else b"$"
+            self._refuse(entry_id, error, "the latest picture", resync=False)
+            self._last_id = _later(entry_id, self._last_id) if entry_id != b"0-0" else b"$"
             return
         if not isinstance(entry, Picture):
-            self._refuse(entry_id, BadEntry("it is not a full picture"), "the latest picture")
-            self._last_id = b"$"
+            self._refuse(entry_id, BadEntry("it is not a full picture"), "the latest picture", resync=False)
+            self._last_id = _later(entry_id, self._last_id)
             return
-        self._last_id = entry_id
-        self._apply([entry])
+        self._last_id = _later(entry_id, self._last_id)  # never back over entries refused
+        if (entry.run, entry.seq) != (self._assembler.run, self._assembler.seq):
+            self._apply([entry])
 
     def _follow(self, client: redis.Redis) -> None:
         while not self._stopping.is_set():
@@ -255,14 +267,16 @@ class RedisFeed:
                 self._apply(decoded)
             self._check_quiet()
 
-    def _refuse(self, entry_id: bytes, error: BadEntry, what: str) -> None:
+    def _refuse(self, entry_id: bytes, error: BadEntry, what: str, *, resync: bool = True) -> None:
+        """Say why an entry is refused; read the latest picture whole again (what follows a refused
+        entry may not follow on from the picture held)."""
         self.refused += 1
         message = f"refused {what} ({_ids(entry_id)}) of {self.keys.stream}: {error}"
         log.warning("%s", message)
         self._emit(PollFailed("stream", "bad_entry", message))
-        self._assembler.reset()  # what follows a refused entry cannot be trusted to follow on
-        with self._lock:
-            self._refresh = True
+        if resync:
+            with self._lock:
+                self._refresh = True
 
     def _apply(self, entries: list[Decoded]) -> None:
         """Move the picture on by these entries; one ``SnapshotReady`` for the newest."""

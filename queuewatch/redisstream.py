@@ -233,6 +233,26 @@ def add(
     than ``keep_ms`` before the newest. Ids never go below ``floor_ms`` (the last one added), so a
     clock that steps back does not make Redis refuse them. Returns the new floor and the id of the
     last entry added."""
+    import redis.exceptions as rx
+
+    try:
+        return _add(r, keys, entries, latest, keep_ms=keep_ms, floor_ms=floor_ms)
+    except rx.ResponseError as error:
+        if "equal or smaller" not in str(error):
+            raise
+        # The stream's newest id is later than ours (a clock behind, another writer): follow it.
+        return _add(r, keys, entries, latest, keep_ms=keep_ms, floor_ms=last_entry_ms(r, keys) + 1)
+
+
+def _add(
+    r: redis.Redis,
+    keys: StreamKeys,
+    entries: Sequence[Encoded],
+    latest: Encoded | None,
+    *,
+    keep_ms: int,
+    floor_ms: int,
+) -> tuple[int, bytes | None]:
     pipe = r.pipeline(transaction=True)
     last_ms = floor_ms
     for entry in entries:

@@ -345,6 +345,8 @@ class QueuewatchApp(App[None]):
     # --- drawing -------------------------------------------------------------------------------------
 
     def _show_queues(self) -> None:
+        if not self.is_running:
+            return  # shutting down: a snapshot can still arrive while the widgets are being removed
         queues = self.snapshot.queues if self.snapshot is not None else ()
         self._view = build_view(
             queues,
