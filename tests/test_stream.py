@@ -127,7 +127,7 @@ def test_the_journal_sends_a_full_picture_then_deltas_and_the_assembler_follows(
 
 
 def test_a_delta_carries_only_what_changed() -> None:
-    j, clocks = journal(full_every=100)
+    j, _clocks = journal(full_every=100)
     first = snapshot()
     j.on_event(ready(first))
     changed = list(first.queues)
