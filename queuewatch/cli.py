@@ -210,8 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", nargs="?", default=None, help="a file written with --record")
     _stream_options(replay, "from_url", "--from", "replay the collector's stream instead of a file")
     replay.add_argument("--at", default=None, metavar="TIME", help="start at 10:42 (default: the beginning)")
-    for name, text in (("--config", "config file"), ("--timezone", "zone clock times are in")):
-        replay.add_argument(name, default=argparse.SUPPRESS, help=f"{text} (as for the dashboard)")
+    replay.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (default: as for the dashboard)",
+    )
+    replay.add_argument(
+        "--timezone",
+        default=argparse.SUPPRESS,
+        metavar="TZ",
+        help="clock times' zone (default: the recording's)",
+    )
     return parser
 
 
