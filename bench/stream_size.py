@@ -111,8 +111,8 @@ def measure(size: int, polls: int, full_every: int, redis_url: str) -> None:
                 floor, _ = add(r, keys, entries, latest, keep_ms=48 * 3600 * 1000, floor_ms=floor)
         finally:
             source.close()
-    memory = int(r.memory_usage(keys.stream, samples=0) or 0)  # type: ignore[arg-type]
-    latest_bytes = int(r.memory_usage(keys.latest, samples=0) or 0)  # type: ignore[arg-type]
+    memory = int(r.memory_usage(keys.stream, samples=0) or 0)
+    latest_bytes = int(r.memory_usage(keys.latest, samples=0) or 0)
     r.close()
     cost = source.cost(size)
     stretch = budget_stretch(cost, PollerSettings(), INTERVAL, 300)
