@@ -35,6 +35,7 @@ from queuewatch.stream import (
     Gap,
     Meta,
     decode,
+    fold_deltas,
 )
 
 if TYPE_CHECKING:
@@ -117,14 +118,18 @@ class _ChainReader:
             if assembler.apply(entry) is None:
                 return None
             held = _Held(full[0], full[0], full[1], assembler)
-        for key, at_ms, kind, payload in self._pictures_after(held.last_key, ms):
-            if kind != "delta":
+        rows = []
+        for row in self._pictures_after(held.last_key, ms):
+            if row[2] != "delta":
                 break  # the next full picture is after ``ms`` only if the store is out of order
+            rows.append(row)
+        if rows:
             try:
-                held.assembler.apply(_decode((key, at_ms, kind, payload)))
+                change, folded = fold_deltas([row[3] for row in rows])
+                held.assembler.apply(change)
+                held.last_key, held.last_ms = rows[folded - 1][0], rows[folded - 1][1]
             except (Gap, BadEntry):
-                break
-            held.last_key, held.last_ms = key, at_ms
+                pass  # the picture before the entry that does not follow on
         self._held = held
         snapshot = held.assembler.snapshot
         assert snapshot is not None

@@ -802,32 +802,7 @@ def decode(fields: Mapping[bytes, bytes] | Mapping[str, bytes]) -> Decoded:
         )
         return Picture(run, seq, meta, snapshot)
     if kind == "delta":
-        base = _count(d, "base", "entry")
-        if base is None:
-            raise BadEntry("entry.base is required")
-        order = d.get("order")
-        if order is not None:
-            order = _list(order, "entry.order", MAX_QUEUES)
-            if not all(isinstance(q, str) for q in order):
-                raise BadEntry("entry.order must be a list of queue ids")
-            order = [clean(q) for q in order]
-            _unique(order, "entry.order")
-        changed = tuple(
-            decode_queue(item, f"entry.changed[{index}]")
-            for index, item in enumerate(_list(d.get("changed"), "entry.changed", MAX_QUEUES))
-        )
-        _unique([q.id for q in changed], "entry.changed")
-        return Change(
-            run,
-            seq,
-            base,
-            _decode_meta(d.get("meta"), "entry.meta"),
-            _required_when(d, "taken_at", "entry"),
-            _when(d, "today_at", "entry", optional=True),
-            _decode_errors(d.get("errors", []), "entry.errors"),
-            changed,
-            None if order is None else tuple(order),
-        )
+        return _decode_delta(d, run, seq)
     if kind == "alert":
         alerts = _list(d.get("alerts"), "entry.alerts", MAX_QUEUES)
         return AlertsRaised(
@@ -851,6 +826,69 @@ def decode(fields: Mapping[bytes, bytes] | Mapping[str, bytes]) -> Decoded:
         _when(d, "retry_at", "entry", optional=True),
         attempt,
     )
+
+
+def _decode_delta(d: dict[str, Any], run: str, seq: int) -> Change:
+    base = _count(d, "base", "entry")
+    if base is None:
+        raise BadEntry("entry.base is required")
+    order = d.get("order")
+    if order is not None:
+        order = _list(order, "entry.order", MAX_QUEUES)
+        if not all(isinstance(q, str) for q in order):
+            raise BadEntry("entry.order must be a list of queue ids")
+        order = [clean(q) for q in order]
+        _unique(order, "entry.order")
+    changed = tuple(
+        decode_queue(item, f"entry.changed[{index}]")
+        for index, item in enumerate(_list(d.get("changed"), "entry.changed", MAX_QUEUES))
+    )
+    _unique([q.id for q in changed], "entry.changed")
+    return Change(
+        run,
+        seq,
+        base,
+        _decode_meta(d.get("meta"), "entry.meta"),
+        _required_when(d, "taken_at", "entry"),
+        _when(d, "today_at", "entry", optional=True),
+        _decode_errors(d.get("errors", []), "entry.errors"),
+        changed,
+        None if order is None else tuple(order),
+    )
+
+
+def fold_deltas(payloads: Sequence[bytes]) -> tuple[Change, int]:
+    """Consecutive ``delta`` payloads as one ``Change`` (for seeking: only the last version of each
+    queue is decoded and checked), and how many of them it folds: it stops before one that does
+    not follow on from the one before (another run, or a missing entry). ``BadEntry`` if the first
+    cannot be read; a later one that cannot be read ends the fold before it."""
+    documents: list[dict[str, Any]] = []
+    for payload in payloads:
+        try:
+            document = unpack(payload)
+            run, seq = _run_seq(document)
+            base = _count(document, "base", "entry")
+        except BadEntry:
+            if not documents:
+                raise
+            break
+        if documents and (run != documents[-1]["run"] or base != documents[-1]["seq"]):
+            break
+        documents.append(document)
+    changed: dict[object, Any] = {}
+    order: object = None
+    for document in documents:
+        items = document.get("changed")
+        if isinstance(items, list):
+            for item in items:
+                queue_id = item.get("id") if isinstance(item, dict) else None
+                changed[queue_id if isinstance(queue_id, str) else ("unnamed", len(changed))] = item
+        if document.get("order") is not None:
+            order = document["order"]
+    last = documents[-1]
+    merged = {**last, "base": documents[0]["base"], "changed": list(changed.values()), "order": order}
+    run, seq = _run_seq(last)
+    return _decode_delta(merged, run, seq), len(documents)
 
 
 class Gap(Exception):

@@ -287,3 +287,28 @@ def test_random_damage_never_raises_anything_but_bad_entry() -> None:
         except BadEntry:
             refused += 1
     assert refused > 500 and refused + read == 600
+
+
+def test_deltas_folded_for_a_seek_give_the_same_picture() -> None:
+    from queuewatch.stream import fold_deltas
+
+    j, _ = journal(full_every=100)
+    encoded: list[Encoded] = []
+    for i in range(8):
+        snap = snapshot(T0 + timedelta(seconds=5 * i))
+        queues = list(snap.queues)
+        queues[i % 3] = replace(queues[i % 3], waiting=i)
+        if i == 5:
+            queues.append(queue("q-late", "Late queue"))
+        encoded.extend(e for e in j.on_event(ready(replace(snap, queues=tuple(queues)))) if e.kind != "alert")
+    one_by_one = Assembler()
+    for e in encoded:
+        one_by_one.apply(decode(e.fields()))
+    folded = Assembler()
+    folded.apply(decode(encoded[0].fields()))
+    change, count = fold_deltas([e.payload for e in encoded[1:]])
+    folded.apply(change)
+    assert count == 7 and folded.snapshot == one_by_one.snapshot and folded.seq == one_by_one.seq
+    # a delta that does not follow on ends the fold before it
+    _, count = fold_deltas([encoded[1].payload, encoded[3].payload])
+    assert count == 1
