@@ -7,7 +7,7 @@ deltas between, alerts) and the entries go into a real redis-server with ``XADD`
 bytes per entry, per poll and per hour, at the cadence the poller would keep (5 s, stretched when
 the request budget needs it), and Redis's own ``MEMORY USAGE`` of the stream.
 
-    python -m bench.stream_size [--sizes 1000 5000] [--polls 120] [--full-every 60]
+    python -m bench.stream_size [--sizes 1000 5000] [--polls 120] [--full-every 20]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--polls", type=int, default=120)
-    parser.add_argument("--full-every", type=int, default=60)
+    parser.add_argument("--full-every", type=int, default=20)
     args = parser.parse_args()
     redis = Redis()
     try:

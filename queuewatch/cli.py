@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-every",
         dest="full_every",
         type=int,
-        default=60,
+        default=20,
         metavar="N",
         help="a full picture every N snapshots, deltas between, 1 to 10000 (default: %(default)d)",
     )

@@ -40,7 +40,7 @@ from queuewatch.poller import (
 from queuewatch.redisstream import RedisTarget, StreamKeys, add, describe_error, error_detail, last_entry_ms
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
-from queuewatch.stream import Encoded, Journal
+from queuewatch.stream import FULL_EVERY, Encoded, Journal
 
 if TYPE_CHECKING:
     import redis
@@ -56,7 +56,7 @@ class CollectorSettings:
     keys: StreamKeys = field(default_factory=StreamKeys)
     retention_hours: float = 48.0
     """The stream keeps this much history (trimmed by time, approximately)."""
-    full_every: int = 60
+    full_every: int = FULL_EVERY
     """A full picture every this many snapshots (deltas between); a viewer that joins reads the
     ``latest`` key, so this bounds what a replay applies after seeking."""
     max_pending: int = 120

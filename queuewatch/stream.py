@@ -61,6 +61,10 @@ from queuewatch.untrusted import clean, clean_name, distinguish
 #: The entry format this queuewatch writes and reads.
 FORMAT = 1
 
+#: A full picture every this many snapshots (deltas between): a seek in a recording reads at most
+#: this many entries (one full, the rest deltas); at 5 s, one every 100 s.
+FULL_EVERY = 20
+
 #: The payload starts with this byte when it is zlib-compressed JSON (JSON never starts with it).
 ZLIB_MARK = b"Z"
 
@@ -374,7 +378,7 @@ class Journal:
         run: str,
         thresholds: Thresholds,
         *,
-        full_every: int = 60,
+        full_every: int = FULL_EVERY,
         wall_clock: Callable[[], datetime],
         clock: Callable[[], float],
     ) -> None:
