@@ -226,7 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stream_options(parser: argparse.ArgumentParser, dest: str, flag: str, text: str) -> None:
-    parser.add_argument(flag, dest=dest, default=None, metavar="URL", help=f"{text} (default: none)")
+    parser.add_argument(
+        flag,
+        dest=dest,
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URL",
+        help=f"{text}; without URL, $QUEUEWATCH_REDIS_URL's (default: none)",
+    )
     parser.add_argument(
         "--org", default=None, metavar="NAME", help="whose stream: one per org (default: default)"
     )
@@ -499,7 +507,8 @@ def _run_remote_screen(args: argparse.Namespace, flags: dict[str, Any], environ:
     settings = build_settings({**flags, "demo": True}, environ, themes=theme_names())
     tz = ZoneInfo(settings.timezone) if settings.timezone_chosen else None
     if args.command == "replay":
-        stream = stream_options(args.from_url, args.org, environ, "replay") if args.from_url else None
+        from_stream = args.from_url is not None
+        stream = stream_options(args.from_url, args.org, environ, "replay") if from_stream else None
         chosen = settings.timezone if settings.timezone_chosen else None
         feed = replay_feed(args.file, stream, args.at, chosen)
         return run_dashboard(settings, feed=feed, label="REPLAY", replay=True, tz=tz)
@@ -570,7 +579,7 @@ def _run(
         return run(args)
     if args.command == "config":
         return run_config(args.action, args.force, sys.stdout)
-    if args.command == "replay" or (args.command is None and args.from_url):
+    if args.command == "replay" or (args.command is None and args.from_url is not None):
         return _run_remote_screen(args, flags, environ)
     if args.command is None:
         from queuewatch.tui.app import theme_names

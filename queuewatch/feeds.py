@@ -43,6 +43,7 @@ from queuewatch.stream import (
     AlertsRaised,
     Assembler,
     BadEntry,
+    Change,
     CollectorStatus,
     Decoded,
     Gap,
@@ -260,12 +261,19 @@ class RedisFeed:
             for entry_id, fields in batch:
                 self._last_id = entry_id
                 try:
-                    decoded.append(decode(fields))
+                    decoded.append(decode(fields, held=self._held_after(decoded)))
                 except BadEntry as error:
                     self._refuse(entry_id, error, "an entry")
             if decoded:
                 self._apply(decoded)
             self._check_quiet()
+
+    def _held_after(self, decoded: list[Decoded]) -> tuple[str | None, int | None]:
+        """The (run, seq) of the picture held once ``decoded`` (not yet applied) are."""
+        for entry in reversed(decoded):
+            if isinstance(entry, Picture | Change):
+                return entry.run, entry.seq
+        return self._assembler.run, self._assembler.seq
 
     def _refuse(self, entry_id: bytes, error: BadEntry, what: str, *, resync: bool = True) -> None:
         """Say why an entry is refused; read the latest picture whole again (what follows a refused

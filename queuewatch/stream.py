@@ -297,9 +297,23 @@ def _head(run: str, seq: int, at: datetime) -> str:
 
 
 def encode_full(
-    run: str, seq: int, meta: Meta, snapshot: Snapshot, cache: QueueCache | None = None
+    run: str,
+    seq: int,
+    meta: Meta,
+    snapshot: Snapshot,
+    cache: QueueCache | None = None,
+    *,
+    before: tuple[int, Snapshot] | None = None,
 ) -> Encoded:
+    """The whole picture. With ``before`` (the previous snapshot entry's number and snapshot), it
+    also says which queues changed since (``base``, ``changed_ids``), so that a reader holding
+    that picture reads only those (``decode(..., held=...)``)."""
     cache = cache or QueueCache()
+    since = ""
+    if before is not None:
+        old = {q.id: q for q in before[1].queues}
+        changed_ids = [q.id for q in snapshot.queues if old.get(q.id) != q]
+        since = f'"base": {before[0]}, "changed_ids": {json.dumps(changed_ids, ensure_ascii=False)}, '
     queues = ", ".join(cache.text(q) for q in snapshot.queues)
     snap = (
         f'{{"taken_at": {json.dumps(_time(snapshot.taken_at))}, '
@@ -307,8 +321,8 @@ def encode_full(
         f'"errors": {json.dumps(_errors(snapshot.errors), ensure_ascii=False)}, "queues": [{queues}]}}'
     )
     text = (
-        f'{{{_head(run, seq, snapshot.taken_at)}, "meta": {json.dumps(_meta(meta), ensure_ascii=False)}, '
-        f'"snapshot": {snap}}}'
+        f"{{{_head(run, seq, snapshot.taken_at)}, {since}"
+        f'"meta": {json.dumps(_meta(meta), ensure_ascii=False)}, "snapshot": {snap}}}'
     )
     return Encoded("full", seq, snapshot.taken_at, pack(text))
 
@@ -456,7 +470,8 @@ class Journal:
         seq = self._next_seq()
         previous = self.snapshot
         if previous is None or self._base is None or self._since_full + 1 >= self.full_every:
-            entry = encode_full(self.run, seq, self.meta, snapshot, self._cache)
+            before = (self._base, previous) if previous is not None and self._base is not None else None
+            entry = encode_full(self.run, seq, self.meta, snapshot, self._cache, before=before)
             self._since_full = 0
         else:
             entry = encode_delta(self.run, seq, self._base, self.meta, previous, snapshot, self._cache)
@@ -776,8 +791,15 @@ def unpack(payload: bytes) -> dict[str, Any]:
     return _obj(document, "entry")
 
 
-def decode(fields: Mapping[bytes, bytes] | Mapping[str, bytes]) -> Decoded:
-    """An entry's fields (as stored: ``v``, ``k``, ``d``) decoded and checked; ``BadEntry`` if not."""
+def decode(
+    fields: Mapping[bytes, bytes] | Mapping[str, bytes], *, held: tuple[str | None, int | None] = (None, None)
+) -> Decoded:
+    """An entry's fields (as stored: ``v``, ``k``, ``d``) decoded and checked; ``BadEntry`` if not.
+
+    ``held`` is the (run, seq) of the picture the reader holds: a full picture that follows on from
+    it and says which queues changed is read as a ``Change`` of those queues alone (every field of
+    them checked), which spares a screen following the stream decoding every queue of every full
+    picture."""
     by_name: dict[str, bytes] = {}
     for key, value in fields.items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
@@ -795,6 +817,10 @@ def decode(fields: Mapping[bytes, bytes] | Mapping[str, bytes]) -> Decoded:
         raise BadEntry(f"the entry's kind {clean(kind, 20)!r} is not one of {', '.join(KINDS)}")
     d = unpack(payload)
     run, seq = _run_seq(d)
+    if kind == "full" and held[0] == run and held[1] is not None and d.get("base") == held[1]:
+        following = _full_as_change(d)
+        if following is not None:
+            return _decode_delta(following, run, seq)
     if kind == "full":
         meta = _decode_meta(d.get("meta"), "entry.meta")
         s = _obj(d.get("snapshot"), "entry.snapshot")
@@ -859,6 +885,27 @@ def _decode_delta(d: dict[str, Any], run: str, seq: int) -> Change:
         changed,
         None if order is None else tuple(order),
     )
+
+
+def _full_as_change(d: dict[str, Any]) -> dict[str, Any] | None:
+    """A full picture's document as a delta's: its changed queues, and its order; None when it does
+    not say what changed (it is then read whole)."""
+    changed_ids = d.get("changed_ids")
+    snapshot = d.get("snapshot")
+    if not isinstance(changed_ids, list) or not isinstance(snapshot, dict):
+        return None
+    queues = _list(snapshot.get("queues"), "entry.snapshot.queues", MAX_QUEUES)
+    wanted = {q for q in changed_ids if isinstance(q, str)}
+    order = [q.get("id") if isinstance(q, dict) else None for q in queues]
+    return {
+        "base": d.get("base"),
+        "meta": d.get("meta"),
+        "taken_at": snapshot.get("taken_at"),
+        "today_at": snapshot.get("today_at"),
+        "errors": snapshot.get("errors", []),
+        "changed": [q for q, queue_id in zip(queues, order, strict=True) if queue_id in wanted],
+        "order": order,
+    }
 
 
 def fold_deltas(payloads: Sequence[bytes]) -> tuple[Change, int]:

@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
 
 from queuewatch.collector import EXIT_AUTH, EXIT_OK, EXIT_UNAVAILABLE, Collector, CollectorSettings
 from queuewatch.poller import PollerSettings
-from queuewatch.redisstream import StreamKeys, add, parse_target, read_latest, read_range
+from queuewatch.redisstream import StreamKeys, add, client, parse_target, read_latest, read_range, target_from
 from queuewatch.simulator import SimulatorServer
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
@@ -231,7 +231,59 @@ def test_a_password_in_a_flag_is_refused_and_from_the_environment_hidden() -> No
     )
     assert (target.tls, target.username, target.db, target.port) == (True, "viewer", 2, 6380)
     assert "s3cret" not in target.shown and redact("auth s3cret-password") == "auth <hidden>"
+    from_env = target_from("", {"QUEUEWATCH_REDIS_URL": "redis://u:pw-from-env-1@h:1"}, "--from")
+    assert (from_env.password, from_env.host) == ("pw-from-env-1", "h")
     with pytest.raises(ConfigError, match="redis:// or rediss://"):
         parse_target("http://localhost", {})
     with pytest.raises(ConfigError, match="only"):
         parse_target("redis://localhost/0?foo=1", {})
+
+
+def test_the_command_needs_a_redis_url_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from queuewatch.cli import main
+
+    assert main(["collect", "--demo"], env={}) == 2
+    assert "collect needs a Redis URL" in capsys.readouterr().err
+    assert main(["collect", "--demo", "--to", "redis://u:pw-in-flag@127.0.0.1:1"], env={}) == 2
+    err = capsys.readouterr().err
+    assert "QUEUEWATCH_REDIS_PASSWORD" in err and "pw-in-flag" not in err
+    assert main(["collect", "--demo", "--to", "redis://127.0.0.1:6379", "--org", "no spaces"], env={}) == 2
+    assert main(["--from", "redis://127.0.0.1:6379", "--demo"], env={}) == 2
+    assert "takes no --demo" in capsys.readouterr().err
+
+
+def test_the_command_exits_4_without_redis(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from queuewatch.cli import main
+
+    gone = RedisServer(tmp_path)  # nothing listens there
+    assert main(["collect", "--demo", "--to", gone.url], env={}) == EXIT_UNAVAILABLE
+    assert f"Redis unreachable at 127.0.0.1:{gone.port}" in capsys.readouterr().err
+
+
+def test_the_readmes_collector_acl_can_collect(
+    sim: SimulatorServer, redis_server: RedisServer, stream_keys: StreamKeys
+) -> None:
+    r = redis_server.client()
+    cast(Any, r).execute_command(
+        "ACL", "SETUSER", "collector", "reset", "on", ">collector-password-1", "~queuewatch:*",
+        "resetchannels", "-@all", "+@read", "+@write", "+@connection", "-@dangerous",
+    )  # fmt: skip
+    r.close()
+    target = redis_server.target("collector", "collector-password-1")
+    collector = Collector(
+        connect=sim_connect(sim),
+        redis_factory=lambda: client(target),
+        target=target,
+        settings=CollectorSettings(keys=stream_keys, full_every=2),
+        poller_settings=PollerSettings(interval=1.0),
+        thresholds=Thresholds(),
+        clock=RacingClock(),
+    )
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(collector.run()), daemon=True)
+    thread.start()
+    until(lambda: collector.published >= 4)
+    collector.stop()
+    thread.join(timeout=30)
+    assert result == [EXIT_OK]
+    assert read_latest(redis_server.client(), stream_keys) is not None

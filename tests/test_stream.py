@@ -312,3 +312,24 @@ def test_deltas_folded_for_a_seek_give_the_same_picture() -> None:
     # a delta that does not follow on ends the fold before it
     _, count = fold_deltas([encoded[1].payload, encoded[3].payload])
     assert count == 1
+
+
+def test_a_reader_in_step_reads_a_full_picture_as_what_changed() -> None:
+    j, _ = journal(full_every=3)
+    whole, in_step = Assembler(), Assembler()
+    for i in range(7):
+        snap = snapshot(T0 + timedelta(seconds=5 * i))
+        queues = list(snap.queues)
+        queues[1] = replace(queues[1], waiting=i)
+        if i == 3:
+            queues.append(queue("q-added", "Added at a full picture"))
+        for e in j.on_event(ready(replace(snap, queues=tuple(queues)))):
+            if e.kind in ("full", "delta"):
+                whole.apply(decode(e.fields()))
+                read = decode(e.fields(), held=(in_step.run, in_step.seq))
+                assert isinstance(read, Change) == (i > 0)  # the first full picture is read whole
+                in_step.apply(read)
+                assert in_step.snapshot == whole.snapshot
+    # a reader out of step (another picture held) reads it whole
+    full = next(e for e in j.on_event(ready(snapshot(T0 + timedelta(minutes=1)))) if e.kind == "full")
+    assert isinstance(decode(full.fields(), held=("run1", 0)), Picture)
