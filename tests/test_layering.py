@@ -29,6 +29,7 @@ PURE = [
     "crash",
     "wire",
     "workers",
+    "stream",
     "feed",
     "feeds",
     "collector",
