@@ -57,7 +57,7 @@ def pct(values: list[float], p: float) -> float:
 def viewer(url: str, org: str, seconds: float, out: str) -> None:
     """The real RedisFeed; writes (taken_at, received wall time) per snapshot, first data, RSS."""
     from queuewatch.feeds import RedisFeed
-    from queuewatch.poller import SnapshotReady
+    from queuewatch.poller import SnapshotReceived
     from queuewatch.redisstream import StreamKeys, client, parse_target
 
     target = parse_target(url, {})
@@ -65,7 +65,7 @@ def viewer(url: str, org: str, seconds: float, out: str) -> None:
     first: list[float] = []
 
     def emit(event: Any) -> None:
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             now = time.time()
             if not first:
                 first.extend([now - START_WALL, now])
@@ -100,7 +100,7 @@ def fanout(viewers: int, queues: int, minutes: float, screens: int) -> None:
     target = parse_target(redis.url, {})
     keys = StreamKeys(org="fanout")
     published: dict[int, float] = {}
-    original_add = collector_module.add
+    original_add = getattr(collector_module, "add")  # noqa: B009 - the module's own name for it
 
     def timed_add(r: Any, k: Any, entries: Any, latest: Any, **kw: Any) -> Any:
         result = original_add(r, k, entries, latest, **kw)
@@ -110,7 +110,7 @@ def fanout(viewers: int, queues: int, minutes: float, screens: int) -> None:
                 published[int(entry.at.timestamp() * 1000)] = now
         return result
 
-    collector_module.add = timed_add  # type: ignore[assignment]
+    setattr(collector_module, "add", timed_add)  # noqa: B010 - time each publish
     centre = ContactCentre(during_business_hours(generate_scenario(queues, seed=5)), seed=5)
     tmp = Path(tempfile.mkdtemp(prefix="qw-fanout-"))
     with SimulatorServer(centre, port=0, rate_limit=10**9) as server:
@@ -285,13 +285,13 @@ def seek(queues: int, hours: float, jumps: int) -> None:
 
     from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
     from queuewatch.model import build_snapshot
-    from queuewatch.poller import Allowance, SnapshotReady
+    from queuewatch.poller import Allowance, SnapshotReceived
     from queuewatch.recording import SqliteRecorder, SqliteRecording
     from queuewatch.simulator import ContactCentre, SimulatorServer, generate_scenario
     from queuewatch.simulator.scenario import during_business_hours
     from queuewatch.source import RateStatus
-    from queuewatch.thresholds import Thresholds
     from queuewatch.stream import Journal
+    from queuewatch.thresholds import Thresholds
 
     sim_now = [time.time()]
     centre = ContactCentre(
@@ -311,7 +311,7 @@ def seek(queues: int, hours: float, jumps: int) -> None:
             snapshot = build_snapshot(found, source.observe(found).values, today.values, taken_at=wall[0])
             block.extend(
                 e
-                for e in journal.on_event(SnapshotReady(snapshot, RateStatus(), None, Allowance()))
+                for e in journal.on_event(SnapshotReceived(snapshot, RateStatus(), None, Allowance()))
                 if e.kind != "alert"
             )
         source.close()

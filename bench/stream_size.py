@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
 from queuewatch.model import build_snapshot
-from queuewatch.poller import Allowance, PollerSettings, SnapshotReady, budget_stretch
+from queuewatch.poller import Allowance, PollerSettings, SnapshotReceived, budget_stretch
 from queuewatch.redisstream import StreamKeys, add, client, parse_target
 from queuewatch.simulator import ContactCentre, SimulatorServer, generate_scenario
 from queuewatch.simulator.scenario import during_business_hours
 from queuewatch.source import RateStatus
-from queuewatch.thresholds import Thresholds
 from queuewatch.stream import Journal
+from queuewatch.thresholds import Thresholds
 
 INTERVAL = 5.0
 
@@ -103,7 +103,7 @@ def measure(size: int, polls: int, full_every: int, redis_url: str) -> None:
                     changed.append(sum(old.get(q.id) != q for q in snapshot.queues))
                 previous = snapshot
                 started = time.perf_counter()
-                entries = journal.on_event(SnapshotReady(snapshot, RateStatus(), None, Allowance()))
+                entries = journal.on_event(SnapshotReceived(snapshot, RateStatus(), None, Allowance()))
                 latest = journal.latest()
                 encode_ms.append((time.perf_counter() - started) * 1000)
                 for entry in entries:

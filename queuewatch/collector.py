@@ -35,12 +35,12 @@ from queuewatch.poller import (
     PollerEvent,
     PollerSettings,
     PollFailed,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.redisstream import RedisTarget, StreamKeys, add, describe_error, error_detail, last_entry_ms
 from queuewatch.source import QueueSource
-from queuewatch.thresholds import Thresholds
 from queuewatch.stream import FULL_EVERY, Encoded, Journal
+from queuewatch.thresholds import Thresholds
 
 if TYPE_CHECKING:
     import redis
@@ -176,8 +176,8 @@ class Collector:
             return
         with self._journal_lock:
             entries = self.journal.on_event(event)
-            latest = self.journal.latest() if isinstance(event, SnapshotReady) else None
-        if isinstance(event, SnapshotReady):
+            latest = self.journal.latest() if isinstance(event, SnapshotReceived) else None
+        if isinstance(event, SnapshotReceived):
             self.snapshots += 1
             if not self._started.is_set():
                 log.info("first snapshot: %d queues", len(event.snapshot.queues))

@@ -3,7 +3,7 @@
 The ``Poller`` is one feed (it polls Genesys itself); ``feeds.RedisFeed`` reads a collector's
 stream and ``feeds.ReplayFeed`` plays a recording. The app runs ``run()`` in a thread worker,
 calls the controls from its own thread, and gets everything through ``emit``: the poller's events
-(``SnapshotReady``, ``BackingOff``, ``PollFailed``, ``Scheduled`` ...) and, from a replay, the two
+(``SnapshotReceived``, ``BackingOff``, ``PollFailed``, ``Scheduled`` ...) and, from a replay, the two
 below. Pure: no textual, no Redis.
 """
 
@@ -59,8 +59,8 @@ class Feed(Protocol):
     @property
     def paused(self) -> bool: ...
 
-    def run(self) -> None:
-        """Emit events until ``stop()``; never raises."""
+    def run(self, *, once: bool = False) -> None:
+        """Emit events until ``stop()`` (or after the first picture, if ``once``); never raises."""
         ...
 
     def stop(self) -> None: ...

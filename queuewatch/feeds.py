@@ -29,7 +29,7 @@ from queuewatch.poller import (
     Connecting,
     PollFailed,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.redisstream import (
     RedisTarget,
@@ -120,6 +120,7 @@ class RedisFeed:
         self._client: redis.Redis | None = None
         self.refused = 0
         """Entries refused as malformed so far."""
+        self._once = False
 
     # --- control -------------------------------------------------------------------------------------
 
@@ -170,8 +171,9 @@ class RedisFeed:
 
     # --- the loop ------------------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Read until ``stop()``; never raises."""
+    def run(self, *, once: bool = False) -> None:
+        """Read until ``stop()`` (or the first picture, if ``once``); never raises."""
+        self._once = once
         self._emit(Connecting())
         attempt = 0
         while not self._stopping.is_set():
@@ -287,7 +289,7 @@ class RedisFeed:
                 self._refresh = True
 
     def _apply(self, entries: list[Decoded]) -> None:
-        """Move the picture on by these entries; one ``SnapshotReady`` for the newest."""
+        """Move the picture on by these entries; one ``SnapshotReceived`` for the newest."""
         self._heard_at = self._clock()
         self._quiet_said = False
         newest = None
@@ -315,7 +317,9 @@ class RedisFeed:
         if meta.interval != self._interval:
             self._interval = meta.interval
             self._emit(Scheduled(self._local(meta.next_at), False, meta.interval))
-        self._emit(SnapshotReady(newest, meta.rate, self._local(meta.next_at), meta.allowance))
+        self._emit(SnapshotReceived(newest, meta.rate, self._local(meta.next_at), meta.allowance))
+        if self._once:
+            self.stop()
 
     def _status(self, status: CollectorStatus) -> None:
         retry_at = self._local(status.retry_at)
@@ -359,7 +363,7 @@ class ReplayFeed:
 
     Plays at recorded speed from ``start`` (None: the beginning). Controls: ``pause``/``resume``,
     ``step`` (one snapshot on), ``jump(seconds)`` (±), ``go_to(time)``. Each move emits the picture
-    at the new time (``SnapshotReady``) and ``ReplayMoved``; playing or stepping forward also emits
+    at the new time (``SnapshotReceived``) and ``ReplayMoved``; playing or stepping forward also emits
     the alerts recorded in between (``AlertsReplayed``: shown, never rung). A jump shows none.
     """
 
@@ -442,8 +446,9 @@ class ReplayFeed:
 
     # --- the loop ------------------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Play until ``stop()``; never raises (a failure is said, and the replay waits)."""
+    def run(self, *, once: bool = False) -> None:
+        """Play until ``stop()`` (or show the first picture only, if ``once``); never raises (a
+        failure is said, and the replay waits)."""
         self._emit(Connecting())
         try:
             span = self.recording.span()
@@ -455,6 +460,8 @@ class ReplayFeed:
             return
         start = _ms(self._start) if self._start is not None else span[0]
         self._do("go", start)
+        if once:
+            return
         played_from = self._clock()
         while not self._stopping.is_set():
             with self._lock:
@@ -537,7 +544,7 @@ class ReplayFeed:
             self._connected_said = True
             self._emit(Connected(meta.label, meta.timezone))
             self._emit(Scheduled(None, not self._playing, meta.interval))
-        self._emit(SnapshotReady(snapshot, meta.rate, None, meta.allowance))
+        self._emit(SnapshotReceived(snapshot, meta.rate, None, meta.allowance))
         if alerts and previous is not None and pos > previous:
             for raised in self.recording.alerts_between(previous, pos):
                 self._emit(AlertsReplayed(raised.at, raised.alerts))

@@ -253,7 +253,7 @@ def _add(
     keep_ms: int,
     floor_ms: int,
 ) -> tuple[int, bytes | None]:
-    pipe = r.pipeline(transaction=True)
+    pipe = r.pipeline(transaction=False)  # one round trip; no MULTI, so the ACL needs no @transaction
     last_ms = floor_ms
     for entry in entries:
         ms = max(int(entry.at.timestamp() * 1000), last_ms)

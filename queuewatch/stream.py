@@ -52,7 +52,7 @@ from queuewatch.poller import (
     PollerEvent,
     PollFailed,
     Scheduled,
-    SnapshotReady,
+    SnapshotReceived,
 )
 from queuewatch.source import RateStatus
 from queuewatch.thresholds import Thresholds
@@ -458,11 +458,11 @@ class Journal:
                     retry_at=self._wall_of(event.retry_at),
                 )
             ]
-        if isinstance(event, SnapshotReady):
+        if isinstance(event, SnapshotReceived):
             return self._snapshot(event)
         return []
 
-    def _snapshot(self, event: SnapshotReady) -> list[Encoded]:
+    def _snapshot(self, event: SnapshotReceived) -> list[Encoded]:
         snapshot = event.snapshot
         self.meta = replace(
             self.meta, next_at=self._wall_of(event.next_poll_at), rate=event.rate, allowance=event.allowance

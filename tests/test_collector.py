@@ -19,8 +19,8 @@ from queuewatch.poller import PollerSettings
 from queuewatch.redisstream import StreamKeys, add, client, parse_target, read_latest, read_range, target_from
 from queuewatch.simulator import SimulatorServer
 from queuewatch.source import QueueSource
-from queuewatch.thresholds import Thresholds
 from queuewatch.stream import CollectorStatus, Journal, Picture, decode
+from queuewatch.thresholds import Thresholds
 from tests.redis_support import RedisServer
 
 

@@ -102,7 +102,7 @@ import sys, threading
 from queuewatch import cli
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.feeds import RedisFeed
-from queuewatch.poller import SnapshotReady
+from queuewatch.poller import SnapshotReceived
 
 apps = []
 QueuewatchApp.run = lambda self, **kw: apps.append(self)  # everything up to the screen
@@ -110,7 +110,7 @@ assert cli.main(["--from", sys.argv[1], "--org", sys.argv[2]], env={}) == 0
 feed = apps[0].poller
 assert isinstance(feed, RedisFeed)
 got = threading.Event()
-feed._emit = lambda event: got.set() if isinstance(event, SnapshotReady) else None
+feed._emit = lambda event: got.set() if isinstance(event, SnapshotReceived) else None
 threading.Thread(target=feed.run, daemon=True).start()
 assert got.wait(30), "no snapshot from the stream"
 feed.stop()
@@ -124,17 +124,17 @@ def test_the_viewer_path_loads_no_sdk(redis_server: Any, stream_keys: Any) -> No
     from datetime import UTC, datetime
 
     from queuewatch.model import Snapshot
-    from queuewatch.poller import Allowance, SnapshotReady
+    from queuewatch.poller import Allowance, SnapshotReceived
     from queuewatch.redisstream import add
     from queuewatch.source import RateStatus
-    from queuewatch.thresholds import Thresholds
     from queuewatch.stream import Journal
+    from queuewatch.thresholds import Thresholds
     from tests.fakes import sample_queues
 
     now = datetime.now(UTC)
     journal = Journal("r", Thresholds(), wall_clock=lambda: now, clock=lambda: 0.0)
     entries = journal.on_event(
-        SnapshotReady(Snapshot(now, tuple(sample_queues())), RateStatus(), 1.0, Allowance())
+        SnapshotReceived(Snapshot(now, tuple(sample_queues())), RateStatus(), 1.0, Allowance())
     )
     r = redis_server.client()
     add(r, stream_keys, entries, journal.latest(), keep_ms=10**9, floor_ms=0)

@@ -20,7 +20,7 @@ from queuewatch.config import build_settings
 from queuewatch.feed import AlertsReplayed, FeedEvent, ReplayMoved, resolve_at
 from queuewatch.feeds import ReplayFeed
 from queuewatch.model import QueueStats, Snapshot
-from queuewatch.poller import Allowance, Connected, PollerSettings, SnapshotReady
+from queuewatch.poller import Allowance, Connected, PollerSettings, SnapshotReceived
 from queuewatch.recording import Recording, RedisRecording, SqliteRecorder, SqliteRecording
 from queuewatch.redisstream import StreamKeys, add
 from queuewatch.remote import RecordingHook
@@ -56,7 +56,9 @@ def recorded(minutes: int, write: Callable[[list[Any]], None], full_every: int =
     journal.on_event(Connected("demo", "Europe/London"))
     for minute in range(minutes):
         wall[0] = START + minute * STEP
-        event = SnapshotReady(Snapshot(wall[0], tuple(queues_at(minute))), RateStatus(9), None, Allowance())
+        event = SnapshotReceived(
+            Snapshot(wall[0], tuple(queues_at(minute))), RateStatus(9), None, Allowance()
+        )
         write(journal.on_event(event))
 
 
@@ -168,7 +170,7 @@ def test_the_replay_feed_steps_jumps_and_goes_to_a_time(sqlite_day: Path) -> Non
     thread.start()
 
     def shown() -> int | None:
-        ready = events.of(SnapshotReady)
+        ready = events.of(SnapshotReceived)
         return ready[-1].snapshot.queues[0].waiting if ready else None
 
     try:
@@ -201,11 +203,11 @@ def test_the_replay_plays_at_recorded_speed_by_its_clock(sqlite_day: Path) -> No
     thread = threading.Thread(target=feed.run)
     thread.start()
     try:
-        events.until(lambda: len(events.of(SnapshotReady)) == 1)
+        events.until(lambda: len(events.of(SnapshotReceived)) == 1)
         clock.now += 30  # half a minute: still the first picture
         clock.now += 35  # a minute and five seconds: the next one
-        events.until(lambda: len(events.of(SnapshotReady)) == 2)
-        assert events.of(SnapshotReady)[-1].snapshot.taken_at == START + STEP
+        events.until(lambda: len(events.of(SnapshotReceived)) == 2)
+        assert events.of(SnapshotReceived)[-1].snapshot.taken_at == START + STEP
     finally:
         feed.stop()
         thread.join(timeout=10)
@@ -267,7 +269,7 @@ def test_record_keeps_the_dashboards_session(tmp_path: Path) -> None:
     hook = RecordingHook(path, settings, seen.append)
     for minute in range(25):
         taken = START + minute * STEP
-        hook(SnapshotReady(Snapshot(taken, tuple(queues_at(minute))), RateStatus(3), None, Allowance()))
+        hook(SnapshotReceived(Snapshot(taken, tuple(queues_at(minute))), RateStatus(3), None, Allowance()))
     hook.close()
     assert len(seen) == 25
     recording = SqliteRecording(path)

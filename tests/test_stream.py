@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from queuewatch.model import Live, MediaStats, PartFailure, Snapshot, Today
-from queuewatch.poller import Allowance, BackingOff, Connected, PollFailed, Scheduled, SnapshotReady
+from queuewatch.poller import Allowance, BackingOff, Connected, PollFailed, Scheduled, SnapshotReceived
 from queuewatch.source import RateStatus
-from queuewatch.thresholds import Thresholds
 from queuewatch.stream import (
     FORMAT,
     MAX_PAYLOAD,
@@ -34,6 +33,7 @@ from queuewatch.stream import (
     encode_full,
     pack,
 )
+from queuewatch.thresholds import Thresholds
 from tests.fakes import queue, sample_queues
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -52,8 +52,8 @@ def snapshot(at: datetime = T0, **changes: Any) -> Snapshot:
     return Snapshot(taken_at=at, queues=tuple(queues), today_at=at - timedelta(seconds=3), **changes)
 
 
-def ready(snap: Snapshot, next_at: float | None = 1005.0) -> SnapshotReady:
-    return SnapshotReady(snap, RateStatus(42, 1), next_at, Allowance(150, "lowered"))
+def ready(snap: Snapshot, next_at: float | None = 1005.0) -> SnapshotReceived:
+    return SnapshotReceived(snap, RateStatus(42, 1), next_at, Allowance(150, "lowered"))
 
 
 class Clocks:

@@ -18,14 +18,14 @@ from queuewatch.collector import EXIT_AUTH, Collector, CollectorSettings
 from queuewatch.feed import FeedEvent
 from queuewatch.feeds import RedisFeed
 from queuewatch.model import QueueStats, Snapshot
-from queuewatch.poller import Allowance, PollerSettings, SnapshotReady
+from queuewatch.poller import Allowance, PollerSettings, SnapshotReceived
 from queuewatch.redisstream import RedisTarget, StreamKeys, add, client
 from queuewatch.simulator import SimulatorServer
 from queuewatch.source import RateStatus
+from queuewatch.stream import Journal
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.widgets import QueueTable
-from queuewatch.stream import Journal
 from tests.fakes import SteppedClock, sample_queues, wait_for, wait_for_snapshot
 from tests.redis_support import RedisServer
 from tests.test_collector import RacingClock, collecting, sim_connect
@@ -51,7 +51,7 @@ class Publisher:
 
     def publish(self, queues: list[QueueStats], at: datetime | None = None) -> None:
         self.wall = at or self.wall
-        event = SnapshotReady(Snapshot(self.wall, tuple(queues)), RateStatus(12), 5.0, Allowance())
+        event = SnapshotReceived(Snapshot(self.wall, tuple(queues)), RateStatus(12), 5.0, Allowance())
         r = self.server.client()
         try:
             entries = self.journal.on_event(event)
