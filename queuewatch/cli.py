@@ -3,6 +3,9 @@
     queuewatch [--demo] [--region R] [--interval S] [--filter P] ...   the live dashboard
     queuewatch snapshot [--demo] [--format table|json|csv|ndjson] [--watch]  one-shot (or streamed) figures
     queuewatch simulate [--port N] ...                                 the local Genesys Cloud simulator
+    queuewatch collect --to redis://… [--demo] ...                     the org's one client, into Redis
+    queuewatch --from redis://… | --record FILE                        the dashboard on a collector / recorded
+    queuewatch replay (FILE | --from redis://…) [--at 10:42]           the dashboard over a recording
     queuewatch config path|init                                        where the config file lives
 
 Exit codes: 0 ok, 1 unexpected error (a bug), 2 usage or configuration, 3 credentials or
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn, Protocol, TextIO, runtime_checkable
 
 from queuewatch import __version__, crash
@@ -142,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(parser)
     _setting_flag(parser, "bell")
     _setting_flag(parser, "desktop_notify")
+    _stream_options(
+        parser, "from_url", "--from", "read a collector's stream instead of Genesys (no credentials)"
+    )
+    parser.add_argument(
+        "--record",
+        default=None,
+        metavar="FILE",
+        help="also keep the session in a SQLite file (default: none)",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snapshot = commands.add_parser("snapshot", help="print the queues' figures once and exit")
@@ -169,7 +182,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check credentials, region, permissions and reach")
     _source_options(doctor)
+
+    collect = commands.add_parser("collect", help="poll Genesys once for every screen, publishing to Redis")
+    _source_options(collect)
+    _stream_options(
+        collect, "to_url", "--to", "the Redis to publish to: redis://host:6379 or rediss://user@host"
+    )
+    collect.add_argument(
+        "--retention",
+        type=float,
+        default=48.0,
+        metavar="HOURS",
+        help="hours of history the stream keeps, 1 to 720 (default: %(default)g)",
+    )
+    collect.add_argument(
+        "--full-every",
+        dest="full_every",
+        type=int,
+        default=20,
+        metavar="N",
+        help="a full picture every N snapshots, deltas between, 1 to 10000 (default: %(default)d)",
+    )
+
+    replay = commands.add_parser(
+        "replay", help="the dashboard over a recording (a --record file, or a stream)"
+    )
+    replay.add_argument("file", nargs="?", default=None, help="a file written with --record")
+    _stream_options(replay, "from_url", "--from", "replay the collector's stream instead of a file")
+    replay.add_argument("--at", default=None, metavar="TIME", help="start at 10:42 (default: the beginning)")
+    replay.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (default: as for the dashboard)",
+    )
+    replay.add_argument(
+        "--timezone",
+        default=argparse.SUPPRESS,
+        metavar="TZ",
+        help="clock times' zone (default: the recording's)",
+    )
     return parser
+
+
+def _stream_options(parser: argparse.ArgumentParser, dest: str, flag: str, text: str) -> None:
+    parser.add_argument(
+        flag,
+        dest=dest,
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URL",
+        help=f"{text}; without URL, $QUEUEWATCH_REDIS_URL's (default: none)",
+    )
+    parser.add_argument(
+        "--org", default=None, metavar="NAME", help="whose stream: one per org (default: default)"
+    )
 
 
 # --- wiring ----------------------------------------------------------------------------------------
@@ -283,19 +351,41 @@ def log_event(event: PollerEvent) -> None:
 # --- commands --------------------------------------------------------------------------------------
 
 
-def run_dashboard(settings: Settings) -> int:
+def run_dashboard(
+    settings: Settings,
+    *,
+    feed: Callable[[Callable[[Any], None]], Any] | None = None,
+    label: str | None = None,
+    record: str | None = None,
+    replay: bool = False,
+    tz: Any = None,
+) -> int:
+    """The dashboard: on Genesys (``make_connect``), or on another ``feed`` (a collector, a replay)."""
     from queuewatch.tui.app import QueuewatchApp
 
-    app = QueuewatchApp(
+    on_event: Callable[[PollerEvent], None] = log_event
+    hook = None
+    if record:
+        from queuewatch.remote import RecordingHook
+
+        hook = on_event = RecordingHook(Path(record), settings, log_event)
+    app_class = QueuewatchApp
+    if replay:
+        from queuewatch.tui.replay import ReplayApp
+
+        app_class = ReplayApp
+    app = app_class(
         on_crash=crash.report,
-        connect=make_connect(settings),
-        label=settings.region_label,
+        connect=make_connect(settings) if feed is None else None,
+        feed=feed,
+        tz=tz,
+        label=label or settings.region_label,
         poller_settings=PollerSettings(
             interval=settings.interval, assumed_allowance=settings.requests_per_minute
         ),
         thresholds=settings.thresholds,
         initial_filter=settings.filter,
-        on_event=log_event,
+        on_event=on_event,
         theme=settings.theme,
         bell=settings.bell,
         desktop_notify=settings.desktop_notify,
@@ -304,7 +394,11 @@ def run_dashboard(settings: Settings) -> int:
         columns=settings.columns,
         cpu_watch=os.environ.get(CPU_WATCH_VAR, "") not in ("", "0"),
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if hook is not None:
+            hook.close()
     if app.crash_line is not None:
         sys.stderr.write(app.crash_line + "\n")
     return app.return_code or EXIT_OK
@@ -400,6 +494,28 @@ def run_snapshot(
     return status
 
 
+def _run_remote_screen(args: argparse.Namespace, flags: dict[str, Any], environ: dict[str, str]) -> int:
+    """``--from`` (a collector's stream, live) and ``replay``: no Genesys, no credentials, no SDK."""
+    from zoneinfo import ZoneInfo
+
+    from queuewatch.remote import replay_feed, stream_options, viewer_feed
+    from queuewatch.tui.app import theme_names
+
+    if flags.get("demo") or flags.get("region"):
+        raise ConfigError("--from reads a collector's stream: it takes no --demo or --region")
+    # The screen's settings (thresholds, theme, columns ...) without a region or credentials.
+    settings = build_settings({**flags, "demo": True}, environ, themes=theme_names())
+    tz = ZoneInfo(settings.timezone) if settings.timezone_chosen else None
+    if args.command == "replay":
+        from_stream = args.from_url is not None
+        stream = stream_options(args.from_url, args.org, environ, "replay") if from_stream else None
+        chosen = settings.timezone if settings.timezone_chosen else None
+        feed = replay_feed(args.file, stream, args.at, chosen)
+        return run_dashboard(settings, feed=feed, label="REPLAY", replay=True, tz=tz)
+    stream = stream_options(args.from_url, args.org, environ, "--from")
+    return run_dashboard(settings, feed=viewer_feed(stream), label="via collector", record=args.record, tz=tz)
+
+
 def run_config(action: str, force: bool, out: TextIO) -> int:
     path = default_config_path()
     if action == "path":
@@ -463,12 +579,30 @@ def _run(
         return run(args)
     if args.command == "config":
         return run_config(args.action, args.force, sys.stdout)
+    if args.command == "replay" or (args.command is None and args.from_url is not None):
+        return _run_remote_screen(args, flags, environ)
     if args.command is None:
         from queuewatch.tui.app import theme_names
 
         settings = build_settings(flags, environ, themes=theme_names())
-        return run_dashboard(settings)
+        return run_dashboard(settings, record=args.record)
     settings = build_settings(flags, environ)
+    if args.command == "collect":
+        from queuewatch.remote import run_collect, stream_options
+
+        stream = stream_options(args.to_url, args.org, environ, "collect")
+        low, high = 1.0, 720.0
+        if not low <= args.retention <= high:
+            raise ConfigError(f"--retention must be from {low:g} to {high:g} hours, not {args.retention:g}")
+        if not 1 <= args.full_every <= 10_000:
+            raise ConfigError(f"--full-every must be from 1 to 10000, not {args.full_every}")
+        return run_collect(
+            settings,
+            stream,
+            retention_hours=args.retention,
+            full_every=args.full_every,
+            connect=make_connect(settings),
+        )
     if args.command == "snapshot":
         width = table_width(environ, sys.stdout)
         return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr, clock, width=width)

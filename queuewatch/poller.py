@@ -343,8 +343,10 @@ class Poller:
     ``event`` is set or ``seconds`` of ``clock`` time have passed (tests pass a fake clock's, so
     no test waits on the wall clock). ``wall_clock`` stamps the snapshots. Control methods
     (``stop``, ``refresh_now``, ``pause``, ``resume``, ``set_interval``) are safe to call from any
-    thread.
+    thread. It is the dashboard's feed when it polls Genesys itself (``queuewatch.feed.Feed``).
     """
+
+    kind: Literal["genesys"] = "genesys"
 
     def __init__(
         self,

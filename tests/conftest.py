@@ -16,6 +16,9 @@ from tests.fixture_types import Admin, Served, SourceFor
 if TYPE_CHECKING:  # the SDK takes seconds to import: only the tests that use it pay for it
     from queuewatch.genesys import GenesysSource
 
+#: A real redis-server for the collector's tests (``redis_server``, ``own_redis``, ``stream_keys``).
+pytest_plugins = ("tests.redis_support",)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:

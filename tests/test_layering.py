@@ -7,6 +7,7 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,12 @@ PURE = [
     "crash",
     "wire",
     "workers",
+    "stream",
+    "feed",
+    "feeds",
+    "collector",
+    "recording",
+    "redisstream",
 ]
 
 
@@ -88,3 +95,57 @@ def test_the_readme_s_module_map_names_every_module() -> None:
         if path.name not in ("__init__.py", "__main__.py")
     }
     assert listed == modules
+
+
+VIEWER_PATH = """
+import sys, threading
+from queuewatch import cli
+from queuewatch.tui.app import QueuewatchApp
+from queuewatch.feeds import RedisFeed
+from queuewatch.poller import SnapshotReceived
+
+apps = []
+QueuewatchApp.run = lambda self, **kw: apps.append(self)  # everything up to the screen
+assert cli.main(["--from", sys.argv[1], "--org", sys.argv[2]], env={}) == 0
+feed = apps[0].poller
+assert isinstance(feed, RedisFeed)
+got = threading.Event()
+feed._emit = lambda event: got.set() if isinstance(event, SnapshotReceived) else None
+threading.Thread(target=feed.run, daemon=True).start()
+assert got.wait(30), "no snapshot from the stream"
+feed.stop()
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_the_viewer_path_loads_no_sdk(redis_server: Any, stream_keys: Any) -> None:
+    """``queuewatch --from``: the command, the app and the Redis feed up to a first snapshot load
+    neither the Genesys SDK nor the adapter."""
+    from datetime import UTC, datetime
+
+    from queuewatch.model import Snapshot
+    from queuewatch.poller import Allowance, SnapshotReceived
+    from queuewatch.redisstream import add
+    from queuewatch.source import RateStatus
+    from queuewatch.stream import Journal
+    from queuewatch.thresholds import Thresholds
+    from tests.fakes import sample_queues
+
+    now = datetime.now(UTC)
+    journal = Journal("r", Thresholds(), wall_clock=lambda: now, clock=lambda: 0.0)
+    entries = journal.on_event(
+        SnapshotReceived(Snapshot(now, tuple(sample_queues())), RateStatus(), 1.0, Allowance())
+    )
+    r = redis_server.client()
+    add(r, stream_keys, entries, journal.latest(), keep_ms=10**9, floor_ms=0)
+    r.close()
+    result = subprocess.run(
+        [sys.executable, "-c", VIEWER_PATH, redis_server.url, stream_keys.org],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "redis" in loaded and "queuewatch.feeds" in loaded
+    assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded

@@ -43,6 +43,7 @@ from queuewatch.alerts import Alert, Alerter, burst, desktop_notification, worst
 from queuewatch.columns import TREND, choose_columns
 from queuewatch.cpuwatch import CpuWatch
 from queuewatch.export import ExportFormat, save_view
+from queuewatch.feed import AlertsReplayed, Feed, FeedEvent, ReplayMoved
 from queuewatch.model import Snapshot
 from queuewatch.poller import Connected, Poller, PollerEvent, PollerSettings, SnapshotReceived
 from queuewatch.present import DEFAULT_SORT, LiveView, Sort, View, next_media, step_breaching
@@ -52,7 +53,7 @@ from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
 from queuewatch.tui.messages import PollerReported, to_message
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
-from queuewatch.tui.status import PollStatus, describe, stale_banner, stale_reason, stale_since
+from queuewatch.tui.status import PollStatus, StatusParts, describe, stale_banner, stale_reason, stale_since
 from queuewatch.tui.widgets import FilterInput, QueueTable, StatusBar, TotalsBar
 
 
@@ -105,7 +106,9 @@ TABLE_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "next_breach",
 class QueuewatchApp(App[None]):
     """Every queue, live: a table with thresholds, totals, and the poller's status.
 
-    ``connect`` builds the source and runs in the poller's thread, never on the UI thread.
+    ``connect`` builds the source and runs in the poller's thread, never on the UI thread. Instead
+    of it, ``feed(emit)`` may build another feed of the same events (``queuewatch.feed.Feed``: a
+    collector's stream, a replay); the app runs either in its worker thread.
     ``clock``, ``wall_clock`` and ``wait`` are the poller's too (tests freeze them, or pass a fake
     clock's ``wait`` so that polls and backoffs follow it); ``tz`` is the zone times
     are shown in (None: the source's, whose midnight starts "today", once connected).
@@ -142,7 +145,8 @@ class QueuewatchApp(App[None]):
     def __init__(
         self,
         *,
-        connect: Callable[[], QueueSource],
+        connect: Callable[[], QueueSource] | None = None,
+        feed: Callable[[Callable[[FeedEvent], None]], Feed] | None = None,
         label: str,
         poller_settings: PollerSettings,
         thresholds: Thresholds,
@@ -204,9 +208,15 @@ class QueuewatchApp(App[None]):
         self._view = View(rows=(), queues=(), total=0)
         self._stale_said = False
         """Going stale has been announced, and coming back has not yet."""
-        self.poller = Poller(
-            connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock, wait=wait
-        )
+        self.poller: Feed
+        """Where the snapshots come from: the ``Poller``, or another feed."""
+        if feed is not None:
+            self.poller = feed(self._emit)
+        else:
+            assert connect is not None, "the app needs connect or feed"
+            self.poller = Poller(
+                connect, self._emit, poller_settings, clock=clock, wall_clock=wall_clock, wait=wait
+            )
         self.cpu_watch = CpuWatch(self.poller.state_line) if cpu_watch else None
         """Logs every thread's stack when the process spins (``QUEUEWATCH_CPU_WATCH``)."""
 
@@ -268,9 +278,9 @@ class QueuewatchApp(App[None]):
     def _run_poller(self) -> None:
         self.poller.run()
 
-    def _emit(self, event: PollerEvent) -> None:
+    def _emit(self, event: FeedEvent) -> None:
         """Called in the poller's thread: hand the event over, touch nothing."""
-        if self._on_event is not None:
+        if self._on_event is not None and not isinstance(event, AlertsReplayed | ReplayMoved):
             self._on_event(event)
         self.post_message(to_message(event))
 
@@ -279,7 +289,10 @@ class QueuewatchApp(App[None]):
     def _received(self, event: SnapshotReceived) -> None:
         snapshot = event.snapshot
         self.snapshot = snapshot
-        self._status = self._status.after(event, self._clock())
+        now = self._clock()
+        if self.poller.kind == "collector":  # its age is the collector's data's, not this screen's
+            now -= max(0.0, (self._wall_clock() - snapshot.taken_at).total_seconds())
+        self._status = self._status.after(event, now)
         self.trends.add(snapshot.taken_at, snapshot.queues)
         self._show_queues()
         self._show_detail()
@@ -352,6 +365,8 @@ class QueuewatchApp(App[None]):
 
     def _show_queues(self) -> None:
         """The latest snapshot (or mute) into the view: only the queues that changed cost anything."""
+        if not self.is_running:
+            return  # shutting down: a snapshot can still arrive while the widgets are being removed
         queues = self.snapshot.queues if self.snapshot is not None else ()
         trends = self.trends.waiting if any(c.key == TREND for c in self.columns) else None
         self.live_view.update(queues, self.alerter.muted, trends)
@@ -374,7 +389,12 @@ class QueuewatchApp(App[None]):
         if not self.is_running:
             return  # shutting down: the 1 s timer can still fire while the widgets are being removed
         now = self._clock()
-        parts = describe(
+        self.query_one(StatusBar).show(self._status_parts(now))
+        self._show_stale(now)
+
+    def _status_parts(self, now: float) -> StatusParts:
+        """What the status bar says at ``now``."""
+        return describe(
             self._status,
             now,
             self._view.visible,
@@ -383,8 +403,6 @@ class QueuewatchApp(App[None]):
             self._view.media,
             hidden_breaching=self._view.hidden_breaching,
         )
-        self.query_one(StatusBar).show(parts)
-        self._show_stale(now)
 
     def _show_stale(self, now: float) -> None:
         """Stale data looks stale (the table and totals dimmed, a banner saying since when and
@@ -481,7 +499,10 @@ class QueuewatchApp(App[None]):
     def _set_interval(self, seconds: float) -> None:
         interval = self.poller.set_interval(seconds)
         self._status = replace(self._status, interval=interval)
-        self.notify(f"polling every {interval:g} s", timeout=2)
+        if self.poller.kind != "genesys":
+            self.notify(f"the {self.poller.kind} sets the interval: every {interval:g} s", timeout=3)
+        else:
+            self.notify(f"polling every {interval:g} s", timeout=2)
         self._show_status()
 
     def action_sort_next(self) -> None:

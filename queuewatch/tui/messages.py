@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from queuewatch.feed import AlertsReplayed, FeedEvent, ReplayMoved
 from queuewatch.poller import PollerEvent, SnapshotReceived
 
 
@@ -28,5 +29,15 @@ class PollerReported(Message):
         )
 
 
-def to_message(event: PollerEvent) -> PollerReported:
+class ReplayReported(Message):
+    """A replay moved, or reached alerts recorded on the way (``queuewatch replay``)."""
+
+    def __init__(self, event: AlertsReplayed | ReplayMoved) -> None:
+        super().__init__()
+        self.event = event
+
+
+def to_message(event: FeedEvent) -> Message:
+    if isinstance(event, AlertsReplayed | ReplayMoved):
+        return ReplayReported(event)
     return PollerReported(event)
