@@ -80,9 +80,9 @@ from queuewatch.source import (
 )
 
 log = logging.getLogger(__name__)
-
-LiveMode = Literal["auto", "push", "poll"]
-LIVE_MODES: tuple[LiveMode, ...] = ("auto", "push", "poll")
+#: websockets' own connection log: only its warnings reach the log file.
+_WS_LOG = logging.getLogger("queuewatch.push.websocket")
+_WS_LOG.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +142,7 @@ def _connect(uri: str, timeout: float) -> ClientConnection:
         close_timeout=2,
         max_size=MAX_MESSAGE_BYTES * 4,
         proxy=None,
+        logger=_WS_LOG,
         legacy=True,
     )
 
@@ -699,10 +700,8 @@ def _check_uri(uri: str) -> None:
 
 
 __all__ = [
-    "LIVE_MODES",
     "ChannelLost",
     "ChannelRefused",
-    "LiveMode",
     "PushSettings",
     "PushSource",
     "open_socket",

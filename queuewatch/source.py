@@ -20,6 +20,11 @@ from queuewatch.model import AgentActivity, QueueInfo, QueueLive, QueueToday
 
 T = TypeVar("T")
 
+#: Where live figures come from: ``push`` (Notifications API), ``poll`` (the observation query),
+#: or ``auto`` (push, polling when push cannot be had).
+LiveMode = Literal["auto", "push", "poll"]
+LIVE_MODES: tuple[LiveMode, ...] = ("auto", "push", "poll")
+
 #: Requests per minute per token, as Genesys documents it (``token.rate.per.minute``, also
 #: ``client.credentials.token.rate.per.minute``). It no longer reports it at run time.
 DOCUMENTED_ALLOWANCE = 300

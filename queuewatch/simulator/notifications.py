@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import threading
 import time
@@ -67,6 +68,10 @@ from queuewatch.events import (
     topic_queue_id,
 )
 from queuewatch.simulator.engine import ContactCentre
+
+#: websockets' own log of every connection opened and closed, kept out of the demo's log file.
+_WS_LOG = logging.getLogger("queuewatch.simulator.websockets")
+_WS_LOG.setLevel(logging.WARNING)
 
 CHANNELS_PATH = "/api/v2/notifications/channels"
 TOPICS_PATH = "/api/v2/notifications/availabletopics"
@@ -191,6 +196,7 @@ class NotificationHub:
             ping_interval=None,
             max_size=64 * 1024,
             server_header=None,
+            logger=_WS_LOG,
         )
         self._ws_port = int(self._server.socket.getsockname()[1])
         serving = threading.Thread(target=self._server.serve_forever, name="queuewatch-sim-ws", daemon=True)
