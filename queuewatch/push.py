@@ -363,6 +363,8 @@ class PushSource:
         try:
             self._maintain(queues)
         except SourceError as error:
+            if not isinstance(error, ChannelLost):
+                self._failed(error.message)
             if self.settings.mode == "auto" and self._gives_up(error):
                 self._fall_back(error)
                 return self.inner.observe(queues)
@@ -435,7 +437,7 @@ class PushSource:
         self._failures.append(now)
         while self._failures and self._failures[0] < now - self.settings.failure_window_s:
             self._failures.popleft()
-        log.warning("notification channel lost: %s", why)
+        log.warning("push: %s", why)
 
     # --- keeping the channels in step -----------------------------------------------------------------
 
