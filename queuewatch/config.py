@@ -330,7 +330,6 @@ class Settings:
         "live figures by push, polling when push cannot be had (auto), or only push, or only poll",
         example='"auto"',
         flag="--live",
-        default_text="auto; push with --demo",
         reader=_live,
     )
     push_today_every: float = setting(
@@ -594,8 +593,6 @@ def build_settings(
         values["timezone"] = local_timezone(env)
     demo = bool(flags.get("demo"))
     if demo:
-        if not sources["live"]:
-            values["live"] = "push"  # the demo shows live figures by push unless told otherwise
         return Settings(demo=True, region_label="demo", **values)
 
     region = values["region"]
