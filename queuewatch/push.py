@@ -448,7 +448,7 @@ class PushSource:
             reason = channel.lost
             silent = now - channel.last_metadata
             if reason is None and silent >= 2 * self.settings.heartbeat_s:
-                reason = f"no heartbeat for {silent:.0f} s"
+                reason = f"no heartbeat for {silent:.1f} s"
             if reason is not None:
                 self._remove(channel)
                 self._failed(reason)
@@ -466,7 +466,7 @@ class PushSource:
         ):
             raise ChannelLost(
                 f"the notification socket failed {len(self._failures)} times in "
-                f"{self.settings.failure_window_s / 60:g} min (last: {lost[-1]})"
+                f"{self.settings.failure_window_s:g} s (last: {lost[-1]})"
             )
         ending = [
             c
