@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from queuewatch.model import Live, QueueInfo, QueueLive, QueueToday, Today
+from queuewatch.model import AgentActivity, Live, QueueInfo, QueueLive, QueueToday, Today
 from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReady, budget_stretch
 from queuewatch.source import LiveReporting, LiveState, PartResult, RateStatus
 from tests.push_support import wait_for
@@ -22,6 +22,7 @@ class PushLike:
 
     mode: str = "push"
     label: str = "push-like"
+    timezone: str = "UTC"
     calls: list[str] = field(default_factory=list)
     wakeup: Callable[[], None] | None = None
 
@@ -36,6 +37,9 @@ class PushLike:
     def today(self, queues: Sequence[QueueInfo]) -> PartResult[QueueToday]:
         self.calls.append("today")
         return PartResult({q.id: QueueToday(today=Today(offered=1)) for q in queues})
+
+    def agent_activity(self, queue_ids: Sequence[str]) -> PartResult[tuple[AgentActivity, ...]]:
+        return PartResult({})
 
     def rate_status(self) -> RateStatus:
         return RateStatus()
