@@ -372,8 +372,8 @@ class PushSource:
         return self._answer(queues)
 
     def close(self) -> None:
-        self._closed = True
         with self._lock:
+            self._closed = True
             channels, self._channels = self._channels, []
         for channel in channels:
             channel.close()
@@ -384,8 +384,8 @@ class PushSource:
     def live_state(self) -> LiveState:
         with self._lock:
             per_minute = 0.0
-            if self._mode == "push" and self._resync_every > 0:
-                per_minute = 60.0 * self.inner.cost(len(self._queues) or 1) / self._resync_every
+            if self._mode == "push" and self._resync_every > 0 and self._queues:
+                per_minute = 60.0 * self.inner.cost(len(self._queues)) / self._resync_every
             return LiveState(
                 mode=self._mode,
                 last_event_at=self._last_event_at,
@@ -579,7 +579,11 @@ class PushSource:
 
     def _add(self, channel: _Channel) -> None:
         with self._lock:
-            self._channels.append(channel)
+            closed = self._closed
+            if not closed:
+                self._channels.append(channel)
+        if closed:
+            channel.close()  # the source closed while this channel was being opened
 
     def _remove(self, channel: _Channel) -> None:
         with self._lock:
@@ -608,11 +612,20 @@ class PushSource:
     def _answer(self, queues: Sequence[QueueInfo]) -> PartResult[QueueLive]:
         now = self._clock()
         periodic = self._resync_every > 0 and now >= self._resync_due
+        needed = any(q.id in self._needs_resync for q in queues)
         pending = [q for q in queues if periodic or q.id in self._needs_resync]
         failures: tuple[BatchFailure, ...] = ()
         if pending:
             started = self._clock()
-            result = self.inner.observe(pending)
+            try:
+                result = self.inner.observe(pending)
+            except SourceError as error:
+                if needed or not error.retryable:
+                    raise
+                # Only the periodic resync failed: the events still flow; try again next period.
+                log.warning("periodic resync failed (figures by push go on): %s", error.message)
+                self._resync_due = now + self._resync_every
+                result = PartResult()
             wall = self._wall()
             with self._lock:
                 for queue_id, live in result.values.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from queuewatch.errors import PermissionMissing, Unavailable
+from queuewatch.errors import AuthError, PermissionMissing, Unavailable
 from queuewatch.events import QUEUE_TOPIC_PERMISSION, MediaObservation, QueueObserved, queue_topic
 from queuewatch.genesys import GenesysSource
 from queuewatch.model import Agents, Live, QueueInfo, QueueLive
@@ -344,3 +344,21 @@ def test_agents_from_an_event_and_a_wait_without_its_start() -> None:
     assert live.by_media["chat"].waiting == 2
     assert live.by_media["chat"].longest_wait_s is None, "someone waits, since when unknown: –"
     assert live.live.longest_wait_s is None
+
+
+def test_a_failed_periodic_resync_does_not_hold_up_the_events(rig: Rig) -> None:
+    queues = rig.queues()
+    source = rig.push(resync_every=10)
+    source.observe(queues)
+    rig.server.faults.update({"fail_rate": 1.0, "fail_status": 503, "paths": ["/observations"]})
+    rig.clock.advance(11)
+    result = source.observe(queues)
+    assert len(result.values) == len(queues) and not result.failures, "answered from memory"
+    rig.server.faults.reset()
+    rig.server.accept_logins(False)
+    rig.server.revoke_tokens()
+    rig.clock.advance(11)
+    with pytest.raises(AuthError):
+        source.observe(queues)
+    rig.server.accept_logins(True)
+    source.close()
