@@ -3,14 +3,16 @@
 The real poller, push source (``auto``), SDK and WebSockets against ``queuewatch simulate`` in a
 process of its own (0.2 s heartbeats, 4 s channels), at an accelerated cadence, while a fault thread
 drops sockets, sends ``v2.system.socket_closing``, silences heartbeats, refuses channels, stops
-publishing for queues, sends bad events and fails REST calls. Throughout, a watcher folds every
-poller event into the status bar's own state (``PollStatus``) and checks every 20 ms that data
-older than two intervals is marked STALE. After each socket fault it measures how long until fresh
-figures arrive again. Prints the figures.
+publishing for queues, sends bad events, fails REST calls, and takes "Genesys" down altogether.
+Throughout, a watcher folds every poller event into the status bar's own state (``PollStatus``)
+and checks every 20 ms that data older than two intervals is marked STALE. After each socket
+fault (and each outage's end) it measures how long until fresh figures arrive again. Prints the
+figures.
 
     python -m bench.soak_push [--seconds 120]
 
-A short version runs in the test suite (tests/test_soak.py).
+A short version runs in the test suite (tests/test_soak.py). "Genesys down" (every REST call failing
+and the sockets dropped, for three intervals) is among the faults, so the figures do go stale.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class PushSoakResult:
     stale_unmarked: int = 0
     stale_marked: int = 0
     recoveries: list[float] = field(default_factory=list)
+    outage_recoveries: list[float] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -99,6 +102,7 @@ def soak_push(seconds: float, seed: int = 23) -> PushSoakResult:
     lock = threading.Lock()
     status = PollStatus(label="soak", interval=INTERVAL)
     socket_faults: list[float] = []
+    outage_ends: list[float] = []
     queue_ids: list[str] = []
 
     def record_unhandled(args: threading.ExceptHookArgs) -> None:
@@ -135,6 +139,8 @@ def soak_push(seconds: float, seed: int = 23) -> PushSoakResult:
                 if not event.snapshot.partial:
                     while socket_faults:
                         result.recoveries.append(now - socket_faults.pop())
+                    while outage_ends:
+                        result.outage_recoveries.append(now - outage_ends.pop())
             elif isinstance(event, BackingOff):
                 result.backoffs += 1
             elif isinstance(event, PollFailed):
@@ -185,11 +191,23 @@ def soak_push(seconds: float, seed: int = 23) -> PushSoakResult:
             elif roll < 0.8:
                 kind = "rest-5xx"
                 _admin(base_url, "/admin/faults", {"fail_rate": 1.0, "fail_status": 503, "remaining": 2})
-            elif roll < 0.9:
+            elif roll < 0.85:
                 kind = "mute-queues"
                 with lock:
                     some = rng.sample(queue_ids, min(5, len(queue_ids)))
                 _admin(base_url, "/admin/notifications", {"mute_queues": some})
+            elif roll < 0.92:
+                # Genesys down for a while: every REST call fails and the sockets drop, so the
+                # figures must go stale (and be marked so) until it is back.
+                kind = "outage"
+                with lock:
+                    socket_faults.clear()  # their recovery is the outage's, measured from its end
+                _admin(base_url, "/admin/faults", {"fail_rate": 1.0, "fail_status": 503})
+                _admin(base_url, "/admin/notifications/drop-sockets")
+                stop.wait(3 * INTERVAL)
+                _admin(base_url, "/admin/reset")
+                with lock:
+                    outage_ends.append(time.monotonic())
             else:
                 kind = "reset"
                 _admin(base_url, "/admin/reset")
@@ -226,8 +244,11 @@ def soak_push(seconds: float, seed: int = 23) -> PushSoakResult:
     ]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 30
+    while not result.by_push and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2 * INTERVAL)  # the channel open, its reader running: the steady state
     gc.collect()
-    time.sleep(1.0)
     result.samples.append(Sample(0, threading.active_count(), open_files(), rss_kb()))
     sampler = threading.Thread(target=sample, name="soak-samples", daemon=True)
     sampler.start()
@@ -261,6 +282,13 @@ def report(result: PushSoakResult) -> str:
             f"p95 {p95:.2f} s, max {recoveries[-1]:.2f} s (interval {INTERVAL:g} s)"
         )
     faults = ", ".join(f"{k} {v}" for k, v in sorted(result.faults.items()))
+    outages = sorted(result.outage_recoveries)
+    after_outage = (
+        f"; after an outage ends, fresh again in median {statistics.median(outages):.2f} s, "
+        f"max {outages[-1]:.2f} s"
+        if outages
+        else ""
+    )
     return (
         f"{result.seconds:.0f} s: {result.snapshots} snapshots ({result.by_push} by push, {result.by_poll} "
         f"by polling); {result.events} events, {result.bad_events} bad events skipped; "
@@ -269,7 +297,7 @@ def report(result: PushSoakResult) -> str:
         f"faults: {faults}\n"
         f"stale: {result.stale_checks} checks, {result.stale_marked} with data older than two intervals, "
         f"all marked STALE: {result.stale_unmarked == 0} ({result.stale_unmarked} unmarked)\n"
-        f"recovery: {recovery}\n"
+        f"recovery: {recovery}{after_outage}\n"
         f"threads {start.threads} -> {end.threads}; open files {start.files} -> {end.files}; "
         f"RSS {start.rss_kb / 1024:.1f} MB -> {end.rss_kb / 1024:.1f} MB "
         f"({(end.rss_kb - start.rss_kb) / 1024:+.1f} MB)"
