@@ -65,7 +65,9 @@ def test_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 4 and "✗ cannot reach 127.0.0.1:9" in out
 
 
-def test_push_is_checked_topic_schema_and_subscription(capsys, sim: SimulatorServer) -> None:
+def test_push_is_checked_topic_schema_and_subscription(
+    capsys: pytest.CaptureFixture[str], sim: SimulatorServer
+) -> None:
     code, out, _ = doctor(capsys, sim)
     assert code == 0
     assert (
@@ -75,7 +77,9 @@ def test_push_is_checked_topic_schema_and_subscription(capsys, sim: SimulatorSer
     assert "✓ may subscribe to queue observations (live figures by push)" in out.splitlines()
 
 
-def test_a_refused_subscription_warns_and_says_polling_will_do(capsys, sim: SimulatorServer) -> None:
+def test_a_refused_subscription_warns_and_says_polling_will_do(
+    capsys: pytest.CaptureFixture[str], sim: SimulatorServer
+) -> None:
     sim.faults.update({"deny": ["analytics:queueObservation:view"]})
     _, out, _ = doctor(capsys, sim)
     assert (
@@ -84,7 +88,7 @@ def test_a_refused_subscription_warns_and_says_polling_will_do(capsys, sim: Simu
     ) in out.splitlines()
 
 
-def test_refused_channels_only_warn(capsys, sim: SimulatorServer) -> None:
+def test_refused_channels_only_warn(capsys: pytest.CaptureFixture[str], sim: SimulatorServer) -> None:
     sim.notifications.set_faults({"refuse_channels": 503})
     code, out, _ = doctor(capsys, sim)
     assert code == 0
