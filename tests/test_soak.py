@@ -41,7 +41,7 @@ def test_push_soak_short() -> None:
     assert result.stale_unmarked == 0, "data older than two intervals is always marked STALE"
     assert result.recoveries, "socket faults were measured"
     assert sorted(result.recoveries)[len(result.recoveries) // 2] <= INTERVAL, "recovery within one interval"
-    assert max(result.recoveries) <= 3 * INTERVAL
+    assert max(result.recoveries) <= 5 * INTERVAL, "even when faults overlap"
     assert result.end.threads <= result.start.threads + 2, "no reader thread left behind"
     assert result.end.files <= result.start.files + 2, "no socket left open"
     assert report(result)
