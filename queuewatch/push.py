@@ -394,6 +394,7 @@ class PushSource:
                 events=self._events,
                 bad_events=self._bad,
                 push_again_at=self._push_again_at,
+                heartbeat_at=min((c.last_metadata for c in self._channels), default=None),
             )
 
     def set_wakeup(self, wakeup: Callable[[], None]) -> None:

@@ -120,6 +120,8 @@ class LiveState:
     bad_events: int = 0
     push_again_at: float | None = None
     """When polling stands in for push, when push is tried again."""
+    heartbeat_at: float | None = None
+    """By push, the stalest channel's last heartbeat or pong (``time.monotonic()``-like)."""
 
 
 @runtime_checkable
