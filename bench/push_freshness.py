@@ -162,18 +162,17 @@ async def _dashboard(
     from queuewatch.cli import make_connect
     from queuewatch.config import build_settings
     from queuewatch.model import Snapshot
-    from queuewatch.poller import PollerSettings
+    from queuewatch.poller import PollerSettings, SnapshotReceived
     from queuewatch.tui.app import QueuewatchApp
-    from queuewatch.tui.messages import SnapshotReceived
 
     env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "bench", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "bench-secret"}
     settings = build_settings({"region": base_url, "live": mode, "timezone": "UTC"}, env)
     applied: list[tuple[float, Snapshot]] = []
 
     class Timed(QueuewatchApp):
-        def on_snapshot_received(self, message: SnapshotReceived) -> None:
-            super().on_snapshot_received(message)
-            applied.append((time.time(), message.event.snapshot))
+        def _received(self, event: SnapshotReceived) -> None:
+            super()._received(event)
+            applied.append((time.time(), event.snapshot))
 
     app = Timed(
         connect=make_connect(settings),

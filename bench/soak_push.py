@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from bench.soak import Sample, open_files, rss_kb
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
-from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReady
+from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReceived
 from queuewatch.push import PushSettings, PushSource
 from queuewatch.tui.status import PollStatus
 
@@ -127,7 +127,7 @@ def soak_push(seconds: float, seed: int = 23) -> PushSoakResult:
         now = time.monotonic()
         with lock:
             status = status.after(event, now)
-            if isinstance(event, SnapshotReady):
+            if isinstance(event, SnapshotReceived):
                 result.snapshots += 1
                 if not queue_ids:
                     queue_ids.extend(q.id for q in event.snapshot.queues)

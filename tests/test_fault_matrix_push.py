@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from queuewatch.genesys import Credentials, GenesysSource, SourceSettings
-from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReady
+from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, PollFailed, SnapshotReceived
 from queuewatch.push import PushSettings, PushSource
 from queuewatch.simulator import ContactCentre, SimulatorServer
 from queuewatch.simulator.notifications import NotificationSettings
@@ -39,8 +39,8 @@ class PushRun:
         with self.lock:
             return len(self.events)
 
-    def ready_since(self, mark: int) -> list[SnapshotReady]:
-        return [e for e in self.since(mark) if isinstance(e, SnapshotReady)]
+    def ready_since(self, mark: int) -> list[SnapshotReceived]:
+        return [e for e in self.since(mark) if isinstance(e, SnapshotReceived)]
 
     def wait_for(self, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -209,7 +209,7 @@ def test_refused_channels_poll_in_auto_and_say_so(centre: ContactCentre) -> None
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 with lock:
-                    ready = [e for e in events if isinstance(e, SnapshotReady)]
+                    ready = [e for e in events if isinstance(e, SnapshotReceived)]
                 if ready:
                     break
                 time.sleep(0.02)
@@ -244,4 +244,4 @@ def test_refused_channels_in_push_mode_are_a_failure_asked_again_later(centre: C
             and failed[0].kind == "push_refused"
             and "refused a notification channel" in failed[0].message
         )
-        assert not [e for e in events if isinstance(e, SnapshotReady)], "no figures pretend to be live"
+        assert not [e for e in events if isinstance(e, SnapshotReceived)], "no figures pretend to be live"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from queuewatch.model import AgentActivity, Live, QueueInfo, QueueLive, QueueToday, Today
-from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReady, budget_stretch
+from queuewatch.poller import Poller, PollerEvent, PollerSettings, SnapshotReceived, budget_stretch
 from queuewatch.source import LiveReporting, LiveState, PartResult, RateStatus
 from tests.push_support import wait_for
 
@@ -65,8 +65,8 @@ def start(source: PushLike, settings: PollerSettings) -> tuple[Poller, list[Poll
     return poller, events, thread
 
 
-def ready(events: list[PollerEvent]) -> list[SnapshotReady]:
-    return [e for e in list(events) if isinstance(e, SnapshotReady)]
+def ready(events: list[PollerEvent]) -> list[SnapshotReceived]:
+    return [e for e in list(events) if isinstance(e, SnapshotReceived)]
 
 
 def test_the_fake_is_live_reporting() -> None:
