@@ -4,7 +4,7 @@ The simulator runs in a process of its own (``queuewatch simulate --queues 200``
 the dashboard's own cost is measured; the dashboard runs in a 100x30 pseudo-terminal and reaches
 the simulator through ``--region http://127.0.0.1:PORT`` exactly as it would reach Genesys Cloud.
 
-    python bench/idle.py [--seconds 60] [--queues 200]
+    python bench/idle.py [--seconds 60] [--queues 200] [--live auto|push|poll]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--queues", type=int, default=200)
     parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--live", choices=("auto", "push", "poll"), default="auto")
     args = parser.parse_args()
     port = free_port()
     simulator = subprocess.Popen(
@@ -60,7 +61,8 @@ def main() -> None:
         simulator.stdout.readline()  # its one line: serving http://127.0.0.1:PORT
         env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "bench", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "bench"}
         region = f"http://127.0.0.1:{port}"
-        terminal = Terminal(queuewatch("--region", region, "--interval", str(args.interval)), env=env)
+        command = queuewatch("--region", region, "--interval", str(args.interval), "--live", args.live)
+        terminal = Terminal(command, env=env)
         try:
             terminal.wait_for(b"updated", timeout=60)
             terminal.drain(args.interval * 2)  # settle: the first aggregates and the queue list are in
@@ -75,7 +77,8 @@ def main() -> None:
         simulator.wait(10)
     share = 100 * (cpu1 - cpu0) / (t1 - t0)
     print(
-        f"{args.queues} queues, {args.interval:g} s interval, {t1 - t0:.0f} s: CPU {share:.2f} % of one core "
+        f"{args.queues} queues, {args.interval:g} s interval, --live {args.live}, {t1 - t0:.0f} s: "
+        f"CPU {share:.2f} % of one core "
         f"(target <= 2 %); RSS {rss0:.1f} MB -> {rss1:.1f} MB ({rss1 - rss0:+.1f} MB)"
     )
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, TextIO, runtime_checkable
+from typing import Any, Literal, NoReturn, Protocol, TextIO, runtime_checkable
 
 from queuewatch import __version__, crash
 from queuewatch.config import (
@@ -56,7 +56,7 @@ from queuewatch.poller import (
     SnapshotReceived,
 )
 from queuewatch.redact import redact
-from queuewatch.source import QueueSource
+from queuewatch.source import LIVE_MODES, QueueSource
 from queuewatch.untrusted import clean_lines
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNAVAILABLE = 0, 1, 2, 3, 4
@@ -131,6 +131,7 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     _setting_flag(parser, "batch_size", metavar="N")
     _setting_flag(parser, "timeout", metavar="S")
     _setting_flag(parser, "seed", type=int, metavar="N")
+    _setting_flag(parser, "live", choices=LIVE_MODES)
     add(
         "--log-file",
         dest="log_file",
@@ -266,6 +267,8 @@ def make_connect(settings: Settings, *, clock: Clock | None = None) -> Callable[
     """A callable that builds the source. It imports the SDK, so call it off the UI thread.
 
     ``clock``, if given, is the time the demo simulator runs on and the source reads.
+    ``settings.live``: ``poll`` gives the REST source alone, ``push`` and ``auto`` wrap it in a
+    ``PushSource``.
     """
 
     def connect() -> QueueSource:
@@ -299,11 +302,22 @@ def make_connect(settings: Settings, *, clock: Clock | None = None) -> Callable[
             division_ids=settings.divisions,
         )
         try:
-            return GenesysSource(source_settings, credentials, clock=_wall_clock(clock), on_close=stop_demo)
+            source = GenesysSource(source_settings, credentials, clock=_wall_clock(clock), on_close=stop_demo)
         except BaseException:
             if stop_demo is not None:
                 stop_demo()
             raise
+        if settings.live not in ("push", "auto"):
+            return source
+        from queuewatch.push import PushSettings, PushSource
+
+        push_mode: Literal["push", "auto"] = "push" if settings.live == "push" else "auto"
+        return PushSource(
+            source,
+            PushSettings(mode=push_mode, connect_timeout=settings.timeout),
+            clock=clock or time.monotonic,
+            wall_clock=clock or time.time,
+        )
 
     return connect
 
@@ -381,7 +395,9 @@ def run_dashboard(
         tz=tz,
         label=label or settings.region_label,
         poller_settings=PollerSettings(
-            interval=settings.interval, assumed_allowance=settings.requests_per_minute
+            interval=settings.interval,
+            assumed_allowance=settings.requests_per_minute,
+            push_today_every=settings.push_today_every,
         ),
         thresholds=settings.thresholds,
         initial_filter=settings.filter,
@@ -474,7 +490,10 @@ def run_snapshot(
         max_attempts=None if watch else 4,
         max_backoff=30,
         assumed_allowance=settings.requests_per_minute,
+        push_today_every=settings.push_today_every,
     )
+    # A one-shot snapshot polls: a channel would cost more requests than the query it saves.
+    settings = settings if watch else replace(settings, live="poll")
     if isinstance(clock, Clock):
         poller = Poller(
             make_connect(settings, clock=clock),
@@ -608,4 +627,4 @@ def _run(
         return run_snapshot(settings, args.format, args.watch, sys.stdout, sys.stderr, clock, width=width)
     from queuewatch.doctor import run_doctor
 
-    return run_doctor(settings, sys.stdout, make_connect(settings))
+    return run_doctor(settings, sys.stdout, make_connect(replace(settings, live="poll")))

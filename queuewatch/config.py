@@ -41,7 +41,7 @@ from queuewatch import redact
 from queuewatch.columns import COLUMN_ALIASES, COLUMNS, TREND, choose_columns
 from queuewatch.errors import ConfigError
 from queuewatch.regions import resolve_region
-from queuewatch.source import DOCUMENTED_ALLOWANCE
+from queuewatch.source import DOCUMENTED_ALLOWANCE, LIVE_MODES
 from queuewatch.thresholds import Thresholds, thresholds_from_config
 from queuewatch.untrusted import clean
 
@@ -250,6 +250,12 @@ def _whole(value: Any, source: str, _: _Reading) -> int:
     return int(value)
 
 
+def _live(value: Any, source: str, _: _Reading) -> str:
+    if value not in LIVE_MODES:
+        raise ConfigError(f"{source}: live must be one of {', '.join(LIVE_MODES)}, not {value!r}")
+    return str(value)
+
+
 _COLUMN_KEYS = ", ".join(column.key for column in COLUMNS)
 
 
@@ -318,6 +324,19 @@ class Settings:
         "the OAuth token's request allowance the cadence is planned for; Genesys no longer reports it",
         example=str(DOCUMENTED_ALLOWANCE),
         bound=Bound(1, 100_000, integer=True),
+    )
+    live: str = setting(
+        "auto",
+        "live figures by push, polling when push cannot be had (auto), or only push, or only poll",
+        example='"auto"',
+        flag="--live",
+        reader=_live,
+    )
+    push_today_every: float = setting(
+        60.0,
+        "seconds between fetches of today's figures while live figures come by push",
+        example="60",
+        bound=Bound(10, 3600, unit="seconds"),
     )
     timeout: float = setting(
         15.0,

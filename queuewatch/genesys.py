@@ -60,14 +60,17 @@ from queuewatch.errors import (
     Unavailable,
 )
 from queuewatch.model import AgentActivity, QueueInfo, QueueLive, QueueToday
-from queuewatch.source import PartResult, RateStatus
+from queuewatch.source import ChannelInfo, PartResult, RateStatus, TopicInfo, TopicState
 from queuewatch.untrusted import clean, clean_name
 from queuewatch.wire import (
     AGGREGATES_PATH,
+    CHANNELS_PATH,
     OBSERVATIONS_PATH,
     PERMISSIONS,
     QUEUES_PATH,
     ROUTING_ACTIVITY_PATH,
+    SUBSCRIPTIONS_PATH,
+    TOPICS_PATH,
     USERS_PATH,
     USERS_PER_REQUEST,
     aggregates_body,
@@ -181,6 +184,7 @@ class GenesysSource:
         self._users = sdk.UsersApi(self._client)
         # Agents' names by user id, looked up once (None: Genesys would not say).
         self._names: dict[str, str | None] = {}
+        self._notifications = sdk.NotificationsApi(self._client)
         self._workers = Workers(settings.concurrency, what="Genesys Cloud")
         try:
             self._run(lambda: self._fetch_token(None))
@@ -463,6 +467,77 @@ class GenesysSource:
                     self._names[clean(user.id)] = clean_name(user.name) if user.name is not None else None
             for user_id in chunk:
                 self._names.setdefault(user_id, None)
+
+    # --- the Notifications API (channels and subscriptions; the WebSocket is push.py's) ------------
+
+    def create_channel(self) -> ChannelInfo:
+        """``POST /api/v2/notifications/channels``: a new channel and its WebSocket address."""
+
+        def create() -> ChannelInfo:
+            channel = self._call(CHANNELS_PATH, self._notifications.post_notifications_channels)
+            if not isinstance(channel, sdk.Channel) or not channel.id or not channel.connect_uri:
+                raise BadResponse(f"{self.label} sent a channel that could not be read")
+            expires = channel.expires.timestamp() if isinstance(channel.expires, datetime) else None
+            return ChannelInfo(clean(channel.id, limit=100), str(channel.connect_uri), expires)
+
+        return self._run(create)
+
+    def subscribe(self, channel_id: str, topics: Sequence[str]) -> list[TopicState]:
+        """``PUT …/channels/{id}/subscriptions``: the channel's topics become ``topics``."""
+
+        def put() -> list[TopicState]:
+            body = []
+            for topic in topics:
+                item = sdk.ChannelTopic()
+                item.id = topic
+                body.append(item)
+            call = functools.partial(
+                self._notifications.put_notifications_channel_subscriptions,
+                channel_id,
+                body,
+                ignore_errors=True,
+            )
+            listing = self._call(SUBSCRIPTIONS_PATH, call)
+            if not isinstance(listing, sdk.ChannelTopicEntityListing):
+                raise BadResponse(f"{self.label} sent a subscription reply that could not be read")
+            return [
+                TopicState(
+                    topic=str(entity.id or ""),
+                    permitted=entity.state != "Rejected",
+                    reason=clean(entity.rejection_reason or "", limit=200),
+                    missing_permissions=tuple(clean(p, limit=100) for p in entity.missing_permissions or ()),
+                )
+                for entity in listing.entities or []
+            ]
+
+        return self._run(put)
+
+    def available_topics(self) -> list[TopicInfo]:
+        """``GET /api/v2/notifications/availabletopics``, with permissions and schemas."""
+
+        def get() -> list[TopicInfo]:
+            call = functools.partial(
+                self._notifications.get_notifications_availabletopics,
+                expand=["description", "requiresPermissions", "schema"],
+            )
+            listing = self._call(TOPICS_PATH, call)
+            if not isinstance(listing, sdk.AvailableTopicEntityListing):
+                raise BadResponse(f"{self.label} sent a topic list that could not be read")
+            found = []
+            for topic in listing.entities or []:
+                schema = topic.schema if isinstance(topic.schema, dict) else {}
+                title = schema.get("title") or schema.get("id")
+                found.append(
+                    TopicInfo(
+                        id=clean(topic.id or "", limit=200),
+                        permissions=tuple(clean(p, limit=100) for p in topic.requires_permissions or ()),
+                        schema_title=clean(str(title), limit=200) if title else None,
+                        description=clean(topic.description or "", limit=200),
+                    )
+                )
+            return found
+
+        return self._run(get)
 
     def close(self) -> None:
         if not self._workers.closed:

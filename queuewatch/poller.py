@@ -21,6 +21,11 @@ poll (a bug here, or something the adapter failed to translate), is caught, logg
 traceback (the log redacts secrets), and reported as ``PollFailed(kind="internal")`` whose
 message is ``unexpected <Type>: <one redacted line>``; the poller tries again after
 ``internal_retry`` seconds. Only ``KeyboardInterrupt`` and ``SystemExit`` pass through.
+
+A source whose live figures come by push (``LiveReporting``, see ``queuewatch.push``) costs nothing
+per live poll: the poller then fetches today's figures every ``push_today_every`` instead, plans the
+budget with the source's own live cost, and polls as soon as the source says events arrived (at
+most every ``push_min_gap``), besides every interval.
 """
 
 from __future__ import annotations
@@ -50,7 +55,14 @@ from queuewatch.model import (
     keep_unchanged,
 )
 from queuewatch.redact import unexpected
-from queuewatch.source import DOCUMENTED_ALLOWANCE, PartResult, QueueSource, RateStatus
+from queuewatch.source import (
+    DOCUMENTED_ALLOWANCE,
+    LiveReporting,
+    LiveState,
+    PartResult,
+    QueueSource,
+    RateStatus,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -83,6 +95,10 @@ class PollerSettings:
     """Seconds a lowered allowance (after a 429) holds without a further 429."""
     min_interval: float = MIN_INTERVAL
     """The shortest interval ``set_interval`` accepts (lowered only by accelerated soak runs)."""
+    push_today_every: float = 60.0
+    """Seconds between fetches of today's aggregates while live figures come by push."""
+    push_min_gap: float = 0.5
+    """By push, a new snapshot at most this often (and at least 1 s per 2,500 queues)."""
 
 
 # --- the request allowance ------------------------------------------------------------------------
@@ -214,6 +230,8 @@ class SnapshotReceived:
     """``time.monotonic()`` value of the next poll, or None while paused."""
     allowance: Allowance = Allowance()
     """The allowance the cadence was planned against."""
+    live: LiveState | None = None
+    """How the live figures came (push or poll), when the source says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +271,24 @@ class Scheduled:
     """The interval in force, when the request budget stretched it; None when it did not."""
 
 
-def budget_stretch(cost: int, settings: PollerSettings, interval: float, allowance: int) -> float:
+def budget_stretch(
+    cost: int,
+    settings: PollerSettings,
+    interval: float,
+    allowance: int,
+    *,
+    live_per_minute: float | None = None,
+    today_every: float | None = None,
+) -> float:
     """How much to stretch the cadence so it spends at most ``budget_share`` of ``allowance``.
 
-    ``cost`` is the requests one live poll (or one aggregates fetch, or one listing) takes.
+    ``cost`` is the requests one live poll (or one aggregates fetch, or one listing) takes;
+    ``live_per_minute``, when given, is what the live figures cost instead (push).
     Returns 1.0 when the cadence fits.
     """
-    per_minute = 60 * cost * (1 / interval + 1 / settings.today_every + 1 / settings.queues_every)
+    live = 60 * cost / interval if live_per_minute is None else live_per_minute
+    today = today_every or settings.today_every
+    per_minute = live + 60 * cost * (1 / today + 1 / settings.queues_every)
     budget = settings.budget_share * max(1, allowance)
     return max(1.0, per_minute / budget)
 
@@ -378,6 +407,8 @@ class Poller:
         self._ledger = RequestLedger()
         self._allowance = AllowanceEstimate(self.settings.assumed_allowance, self.settings.throttle_memory)
         self._watched: tuple[str, ...] = ()
+        self._nudged = False
+        self._push_gap: float | None = None
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -434,6 +465,12 @@ class Poller:
         self._wake.set()
         return self._interval
 
+    def nudge(self) -> None:
+        """New live figures arrived (push): poll soon, if ``push_min_gap`` has passed. Any thread."""
+        with self._lock:
+            self._nudged = True
+        self._wake.set()
+
     def state_line(self) -> str:
         """One line on where the poller is, for a diagnostic report (any thread may ask)."""
         with self._lock:
@@ -462,6 +499,8 @@ class Poller:
             if source is None:
                 return
             self._source = source
+            if isinstance(source, LiveReporting):
+                source.set_wakeup(self.nudge)
             self._emit(Connected(source.label, source.timezone))
             while not self._stopping.is_set():
                 try:
@@ -514,6 +553,8 @@ class Poller:
     def _poll(self, source: QueueSource) -> float | None:
         """One poll. Returns the earliest monotonic time of the next one, or None to stop."""
         self._emit(PollStarted())
+        with self._lock:
+            self._nudged = False
         state = self._state
         now = self._clock()
         not_before = now
@@ -531,8 +572,11 @@ class Poller:
             if live is None:
                 return None
             taken_at = self._wall()
+            live_state = source.live_state() if isinstance(source, LiveReporting) else None
+            push = live_state is not None and live_state.mode == "push"
+            today_every = self.settings.push_today_every if push else self.settings.today_every
             if now >= state.today_due:
-                self._fetch_today(source, queues)
+                self._fetch_today(source, queues, today_every)
                 self._ledger.add(self._clock(), source.cost(len(queues)))
         except _CallFailed as failed:
             retry_at = self._clock() + max(self.settings.blocked_retry, self._interval)
@@ -571,10 +615,16 @@ class Poller:
         rate = source.rate_status()
         allowance = self._allowance.current(self._clock())
         self._stretch = budget_stretch(
-            source.cost(len(queues)), self.settings, self._interval, allowance.per_minute
+            source.cost(len(queues)),
+            self.settings,
+            self._interval,
+            allowance.per_minute,
+            live_per_minute=live_state.requests_per_minute if push and live_state is not None else None,
+            today_every=today_every,
         )
+        self._push_gap = max(self.settings.push_min_gap, len(queues) / 2500) if push else None
         next_at = max(not_before, self._clock() + self._interval * self._stretch)
-        self._emit(SnapshotReceived(snapshot, rate, None if self._paused else next_at, allowance))
+        self._emit(SnapshotReceived(snapshot, rate, None if self._paused else next_at, allowance, live_state))
         return not_before
 
     def _note_throttled(self) -> None:
@@ -602,9 +652,9 @@ class Poller:
             return {}, [PartFailure("agents", error.kind, error.message, watched)]
         return result.values, self._failures("agents", result)
 
-    def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo]) -> None:
+    def _fetch_today(self, source: QueueSource, queues: Sequence[QueueInfo], every: float) -> None:
         state = self._state
-        state.today_due = self._clock() + self.settings.today_every * self._stretch
+        state.today_due = self._clock() + every * self._stretch
         try:
             today = self._with_retries("aggregates", lambda: source.today(queues))
         except _CallFailed as failed:
@@ -697,7 +747,8 @@ class Poller:
         """Wait for the next poll: ``interval`` after the last one ended, never before ``not_before``.
 
         Honours pause, refresh-now and interval changes made while waiting; a refresh asked for
-        while Genesys has asked to wait comes when that wait is over.
+        while Genesys has asked to wait comes when that wait is over. By push, comes back early
+        once events have arrived and ``push_min_gap`` has passed.
         """
         ended = self._clock()
         last: Scheduled | None = None
@@ -707,7 +758,7 @@ class Poller:
                 if refresh and self._clock() >= hold:
                     self._refresh = False
                     return
-                paused, interval = self._paused, self._interval
+                paused, interval, nudged = self._paused, self._interval, self._nudged
             effective = interval * self._stretch
             due = None if paused else self._within_budget(max(ended + effective, not_before))
             if refresh:  # as soon as Genesys allows, and the request budget
@@ -722,5 +773,11 @@ class Poller:
                 with self._lock:
                     self._refresh = False  # this poll is the one asked for
                 return
-            self._wait(self._wake, 1.0 if due is None else min(1.0, due - now))
+            early = None
+            if nudged and due is not None and self._push_gap is not None:
+                early = max(ended + self._push_gap, not_before)
+                if now >= early:
+                    return
+            wait = 1.0 if due is None else min(1.0, due - now, early - now if early is not None else 1.0)
+            self._wait(self._wake, wait)
             self._wake.clear()

@@ -1,19 +1,29 @@
 """What the poller needs from a source of queue statistics.
 
-``queuewatch.genesys.GenesysSource`` is the real one. The protocol lives here, apart from the SDK,
-so the poller and the UI can be written (and type-checked) without importing it.
+``queuewatch.genesys.GenesysSource`` is the real one; ``queuewatch.push.PushSource`` wraps it to
+take live figures from the Notifications API. The protocols live here, apart from the SDK, so the
+poller and the UI can be written (and type-checked) without importing it.
+
+Besides :class:`QueueSource`, a source may be :class:`LiveReporting` (it says whether its live
+figures come by push or by polling, and wakes the poller when an event arrives), and an adapter may
+offer :class:`NotificationChannels` (the channel and subscription calls of the Notifications API).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from queuewatch.errors import SourceError
 from queuewatch.model import AgentActivity, QueueInfo, QueueLive, QueueToday
 
 T = TypeVar("T")
+
+#: Where live figures come from: ``push`` (Notifications API), ``poll`` (the observation query),
+#: or ``auto`` (push, polling when push cannot be had).
+LiveMode = Literal["auto", "push", "poll"]
+LIVE_MODES: tuple[LiveMode, ...] = ("auto", "push", "poll")
 
 #: Requests per minute per token, as Genesys documents it (``token.rate.per.minute``, also
 #: ``client.credentials.token.rate.per.minute``). It no longer reports it at run time.
@@ -89,3 +99,79 @@ class QueueSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """Where a source's live figures come from right now, for the poller and the status bar.
+
+    ``mode`` is ``"push"`` (events over a WebSocket; ``observe`` answers from memory) or
+    ``"poll"`` (every ``observe`` queries). Times are ``time.monotonic()`` values.
+    """
+
+    mode: Literal["push", "poll"]
+    last_event_at: float | None = None
+    """When the last queue event arrived (None: none yet)."""
+    note: str = ""
+    """Why the mode is not the one asked for, and what happens next (empty when all is well)."""
+    requests_per_minute: float = 0.0
+    """What the live figures cost in push mode (the resyncs), for the request budget."""
+    events: int = 0
+    bad_events: int = 0
+    push_again_at: float | None = None
+    """When polling stands in for push, when push is tried again."""
+    heartbeat_at: float | None = None
+    """By push, the stalest channel's last heartbeat or pong (``time.monotonic()``-like)."""
+
+
+@runtime_checkable
+class LiveReporting(Protocol):
+    """A source that can say how its live figures arrive, and nudge the poller when they change."""
+
+    def live_state(self) -> LiveState: ...
+
+    def set_wakeup(self, wakeup: Callable[[], None]) -> None:
+        """``wakeup()`` is called (from any thread) when new live figures have arrived."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A notification channel: where its WebSocket is, and when it ends (epoch seconds, if said)."""
+
+    id: str
+    connect_uri: str
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    """What a subscription request said of one topic."""
+
+    topic: str
+    permitted: bool
+    reason: str = ""
+    missing_permissions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    """A topic the org offers (``GET /api/v2/notifications/availabletopics``)."""
+
+    id: str
+    permissions: tuple[str, ...] = ()
+    schema_title: str | None = None
+    description: str = ""
+
+
+@runtime_checkable
+class NotificationChannels(Protocol):
+    """The Notifications API's REST calls (the WebSocket is the caller's business)."""
+
+    def create_channel(self) -> ChannelInfo: ...
+
+    def subscribe(self, channel_id: str, topics: Sequence[str]) -> list[TopicState]:
+        """Replace the channel's topics with ``topics``; what became of each."""
+        ...
+
+    def available_topics(self) -> list[TopicInfo]: ...

@@ -40,8 +40,12 @@ OBSERVATIONS_PATH = "/api/v2/analytics/queues/observations/query"
 AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
 ROUTING_ACTIVITY_PATH = "/api/v2/analytics/routing/activity/query"
 USERS_PATH = "/api/v2/users"
+CHANNELS_PATH = "/api/v2/notifications/channels"
+SUBSCRIPTIONS_PATH = "/api/v2/notifications/channels/{id}/subscriptions"
+TOPICS_PATH = "/api/v2/notifications/availabletopics"
 
-#: The permission each endpoint needs on the OAuth client's role (the users listing needs none).
+#: The permission each endpoint needs on the OAuth client's role (the users listing and the
+#: notification channels need none; a queue topic's subscription needs the observations').
 PERMISSIONS: Mapping[str, str] = {
     QUEUES_PATH: "routing:queue:view",
     OBSERVATIONS_PATH: "analytics:queueObservation:view",

@@ -18,8 +18,8 @@ from queuewatch.thresholds import Rule, Thresholds, judge
 PACKAGE = Path(queuewatch.__file__).parent
 #: Modules whose strings are the API's or Python's words (JSON keys, attribute names), not columns.
 #: Modules that speak another vocabulary in which the same words are field names: the API's
-#: replies, the collector's stream entries (the model's fields, not the table's columns).
-OTHER_VOCABULARY = {"wire.py", "genesys.py", "crash.py", "columns.py", "stream.py"}
+#: replies and notification events, the collector's stream entries (the model's fields).
+OTHER_VOCABULARY = {"wire.py", "genesys.py", "crash.py", "columns.py", "stream.py", "events.py"}
 
 #: A queue in breach of everything a queue can breach.
 ON_FIRE = QueueStats(

@@ -220,3 +220,26 @@ def test_this_machine_s_zone_comes_from_tz_then_the_system(monkeypatch: pytest.M
 
     monkeypatch.setattr(tzlocal, "get_localzone_name", unknown)
     assert local_timezone({}) == "UTC"
+
+
+def test_live_mode_from_flag_or_file_auto_by_default(tmp_path: Path) -> None:
+    real = {"region": "us-east-1"}
+    assert settings(tmp_path, real, CREDS).live == "auto"
+    assert settings(tmp_path, {"demo": True}).live == "auto", "the simulator always offers channels"
+    assert settings(tmp_path, real, CREDS, text='live = "poll"\n').live == "poll"
+    assert settings(tmp_path, {**real, "live": "push"}, CREDS, text='live = "poll"\n').live == "push"
+    with pytest.raises(ConfigError, match=r"config.toml \(line 2\): live must be one of auto, push, poll"):
+        settings(tmp_path, real, CREDS, text='\nlive = "websocket"\n')
+    assert settings(tmp_path, real, CREDS).push_today_every == 60.0
+    assert settings(tmp_path, real, CREDS, text="push_today_every = 120\n").push_today_every == 120.0
+    with pytest.raises(ConfigError, match="push_today_every must be a number from 10 to 3600 seconds"):
+        settings(tmp_path, real, CREDS, text="push_today_every = 1\n")
+
+
+def test_the_live_flag_takes_the_three_modes_only() -> None:
+    from queuewatch.cli import build_parser
+
+    assert vars(build_parser().parse_args(["--live", "poll"]))["live"] == "poll"
+    assert vars(build_parser().parse_args(["snapshot", "--live", "push"]))["live"] == "push"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--live", "sometimes"])

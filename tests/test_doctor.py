@@ -63,3 +63,33 @@ def test_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
 
     code, out, _ = doctor(capsys, Gone())
     assert code == 4 and "✗ cannot reach 127.0.0.1:9" in out
+
+
+def test_push_is_checked_topic_schema_and_subscription(
+    capsys: pytest.CaptureFixture[str], sim: SimulatorServer
+) -> None:
+    code, out, _ = doctor(capsys, sim)
+    assert code == 0
+    assert (
+        "✓ notification topic v2.analytics.queues.{id}.observations offered "
+        "(event schema V2QueueObservationObservationCountNotification)"
+    ) in out.splitlines()
+    assert "✓ may subscribe to queue observations (live figures by push)" in out.splitlines()
+
+
+def test_a_refused_subscription_warns_and_says_polling_will_do(
+    capsys: pytest.CaptureFixture[str], sim: SimulatorServer
+) -> None:
+    sim.faults.update({"deny": ["analytics:queueObservation:view"]})
+    _, out, _ = doctor(capsys, sim)
+    assert (
+        "! subscribing to queue observations refused (missing analytics:queueObservation:view): "
+        "live figures will be polled (--live auto does so by itself)"
+    ) in out.splitlines()
+
+
+def test_refused_channels_only_warn(capsys: pytest.CaptureFixture[str], sim: SimulatorServer) -> None:
+    sim.notifications.set_faults({"refuse_channels": 503})
+    code, out, _ = doctor(capsys, sim)
+    assert code == 0
+    assert any(line.startswith("! notification channel: ") for line in out.splitlines())

@@ -35,6 +35,8 @@ PURE = [
     "collector",
     "recording",
     "redisstream",
+    "events",
+    "push",
 ]
 
 
@@ -55,6 +57,7 @@ def test_the_core_loads_neither_textual_nor_rich(module: str) -> None:
 def test_the_ui_does_not_load_the_sdk() -> None:
     loaded = loaded_after_import("tui.app")
     assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
+    assert "websockets" not in loaded and "queuewatch.push" not in loaded, "nor the WebSocket client"
 
 
 @pytest.mark.parametrize("module", ["wire", "workers"])
@@ -63,16 +66,28 @@ def test_the_wire_format_and_the_batching_threads_load_no_sdk(module: str) -> No
     assert "PureCloudPlatformClientV2" not in loaded and "queuewatch.genesys" not in loaded
 
 
-def test_only_the_adapter_imports_the_sdk() -> None:
+def test_the_push_source_does_not_load_the_sdk() -> None:
+    assert "PureCloudPlatformClientV2" not in loaded_after_import("push")
+
+
+def importers_of(package: str) -> set[str]:
     importers = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
-            if any(name.split(".")[0] == "PureCloudPlatformClientV2" for name in names):
+            if any(name.split(".")[0] == package for name in names):
                 importers.add(path.relative_to(PACKAGE).as_posix())
-    assert importers == {"genesys.py"}
+    return importers
+
+
+def test_only_the_adapter_imports_the_sdk() -> None:
+    assert importers_of("PureCloudPlatformClientV2") == {"genesys.py"}
+
+
+def test_only_the_push_source_and_the_simulator_speak_websocket() -> None:
+    assert importers_of("websockets") == {"push.py", "simulator/notifications.py"}
 
 
 def test_the_readme_s_module_map_names_every_module() -> None:

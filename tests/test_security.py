@@ -78,7 +78,7 @@ def test_nothing_leaks_from_snapshot_and_doctor(
 def test_nothing_leaks_from_reprs_and_errors(guarded: SimulatorServer) -> None:
     from queuewatch.genesys import GenesysSource
 
-    settings = build_settings({"region": guarded.base_url}, env_for())
+    settings = build_settings({"region": guarded.base_url, "live": "poll"}, env_for())
     source = make_connect(settings)()
     assert isinstance(source, GenesysSource)
     try:
@@ -98,7 +98,8 @@ async def test_nothing_leaks_on_the_dashboard(guarded: SimulatorServer) -> None:
     from queuewatch.tui.app import QueuewatchApp
     from tests.fakes import wait_for, wait_for_snapshot
 
-    settings = build_settings({"region": guarded.base_url}, env_for())
+    # Polling: a revoked token shows at the next poll (by push, at the next REST call).
+    settings = build_settings({"region": guarded.base_url, "live": "poll"}, env_for())
     from queuewatch.poller import PollerSettings
 
     app = QueuewatchApp(

@@ -30,3 +30,18 @@ def test_soak_long(capsys: pytest.CaptureFixture[str]) -> None:
     figures = check(2000)
     with capsys.disabled():
         print(f"\n{figures}")
+
+
+def test_push_soak_short() -> None:
+    from bench.soak_push import INTERVAL, report, soak_push
+
+    result = soak_push(15)
+    assert result.unhandled == [] and result.internal_errors == 0, "no crash"
+    assert result.by_push > 0 and sum(result.faults.values()) > 10, "pushing, under faults"
+    assert result.stale_unmarked == 0, "data older than two intervals is always marked STALE"
+    assert result.recoveries, "socket faults were measured"
+    assert sorted(result.recoveries)[len(result.recoveries) // 2] <= INTERVAL, "recovery within one interval"
+    assert max(result.recoveries) <= 5 * INTERVAL, "even when faults overlap"
+    assert result.end.threads <= result.start.threads + 2, "no reader thread left behind"
+    assert result.end.files <= result.start.files + 2, "no socket left open"
+    assert report(result)

@@ -15,7 +15,7 @@ from queuewatch.poller import (
     Scheduled,
     SnapshotReceived,
 )
-from queuewatch.source import RateStatus
+from queuewatch.source import LiveState, RateStatus
 from queuewatch.tui.status import (
     PollStatus,
     StatusParts,
@@ -195,3 +195,34 @@ def test_at_80_columns_the_least_important_parts_give_way_first() -> None:
 def test_a_very_narrow_bar_keeps_staleness_and_count_even_alone() -> None:
     line = fit_line(busy(stale=True, hidden=3), 30)
     assert {key for key, text in line.items() if text} == {"stale", "count"}
+
+
+def live(state: LiveState) -> SnapshotReceived:
+    return SnapshotReceived(Snapshot(taken_at=TAKEN, queues=()), RateStatus(3), 105.0, Allowance(), state)
+
+
+def test_push_says_how_long_ago_the_last_event_came() -> None:
+    status = started().after(live(LiveState("push", last_event_at=98.0)), 100.0)
+    assert describe(status, 100.0, 1, 1).next == "push · last event 2 s ago"
+    assert describe(status, 190.0, 1, 1).next == "push · last event 1 min ago"
+    assert describe(status.after(PollStarted(), 101.0), 101.0, 1, 1).next == "push · last event 3 s ago"
+    quiet = started().after(live(LiveState("push")), 100.0)
+    assert describe(quiet, 100.0, 1, 1).next == "push · no event yet"
+    assert describe(quiet, 100.0, 1, 1).problem == ""
+
+
+def test_polling_in_place_of_push_says_so_and_when_push_is_tried_again() -> None:
+    state = LiveState("poll", note="push unavailable: channels refused (HTTP 400)", push_again_at=340.0)
+    parts = describe(started().after(live(state), 100.0), 101.0, 1, 1)
+    assert parts.next == "polling every 5 s · next in 4 s"
+    assert parts.problem == (
+        "push unavailable: channels refused (HTTP 400) — polling instead; trying push again in 3 min"
+    )
+
+
+def test_a_push_backoff_is_shown_over_the_event_age() -> None:
+    status = started().after(live(LiveState("push", last_event_at=99.0)), 100.0)
+    lost = BackingOff("observations", "push_lost", "notification channel lost", 2.0, 1, retry_at=103.0)
+    parts = describe(status.after(lost, 101.0), 101.0, 1, 1)
+    assert parts.next == ""
+    assert parts.problem == "notification channel lost — retrying in 2 s (attempt 1)"

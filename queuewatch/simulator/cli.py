@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queuewatch.errors import ConfigError
 from queuewatch.simulator.engine import ContactCentre
+from queuewatch.simulator.notifications import NotificationSettings
 from queuewatch.simulator.replies import MAX_OBSERVATIONS, TRUNCATIONS
 from queuewatch.simulator.scenario import (
     Scenario,
@@ -76,6 +77,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fail-rate", type=float, default=0.0, help="probability of a 5xx reply, 0..1 (default: %(default)s)"
     )
     add("--latency-ms", type=int, default=0, help="extra delay on every API reply (default: %(default)s)")
+    add(
+        "--heartbeat",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds between WebSocket heartbeats (default: %(default)s)",
+    )
+    add(
+        "--channel-ttl",
+        type=float,
+        default=86_400.0,
+        metavar="S",
+        help="seconds a notification channel lives (default: %(default)s)",
+    )
     add("--client-id", help="accept only this OAuth client id (default: any)")
     add("--client-secret", help="accept only this OAuth client secret (default: any)")
 
@@ -109,6 +124,8 @@ def _placed(scenario: Scenario, timezone: str | None) -> Scenario:
 
 def build_server(args: argparse.Namespace) -> SimulatorServer:
     """Validate the options and build (not start) the server; raises ConfigError for bad values."""
+    if args.heartbeat <= 0 or args.channel_ttl <= 0:
+        raise ConfigError("--heartbeat and --channel-ttl must be more than 0 seconds")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be from 0 to 65535, not {args.port}")
     if not 0.0 <= args.fail_rate <= 1.0:
@@ -140,6 +157,7 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
             rate_limit_headers=args.ratelimit_headers,
             detail_limit=args.detail_limit,
             truncation=args.truncate,
+            notifications=NotificationSettings(heartbeat_s=args.heartbeat, channel_ttl_s=args.channel_ttl),
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})") from None

@@ -46,7 +46,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -194,6 +194,7 @@ class ContactCentre:
             self._on_boundary,
             self._on_cutoff,
         )
+        self._feeds: list[dict[str, float]] = []
         self._staff()
         self._warm_start()
 
@@ -207,6 +208,51 @@ class ContactCentre:
         """Ids of the queues that exist (not deleted), in scenario order."""
         with self._lock:
             return [q.id for q in self._queues if not q.deleted]
+
+    def open_change_feed(self) -> dict[str, float]:
+        """Start recording which queues change: read it with :meth:`take_changes`, stop with
+        :meth:`close_change_feed`. (The notification service publishes from one.)"""
+        feed: dict[str, float] = {}
+        with self._lock:
+            self._feeds.append(feed)
+        return feed
+
+    def close_change_feed(self, feed: dict[str, float]) -> None:
+        with self._lock:
+            self._feeds = [f for f in self._feeds if f is not feed]
+
+    def take_changes(self, feed: dict[str, float]) -> dict[str, float]:
+        """Queues that changed since the last call (first advancing to now), each with the
+        simulated time of its first change since then. A change may leave the figures as they were."""
+        with self._lock:
+            self._sync()
+            changes = dict(feed)
+            feed.clear()
+        return changes
+
+    def activity(self, queue_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What the queue observation topic says of each queue, per media type it handles:
+        ``{"voice": {"oWaiting": n, "oInteracting": n, "oAlerting": n, "oldestWaiting": t | None,
+        "oldestInteracting": t | None}}`` (Unix seconds). Unknown and deleted queues are left out."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            self._sync()
+            for queue_id in queue_ids:
+                q = self._by_id.get(queue_id)
+                if q is None or q.deleted:
+                    continue
+                media: dict[str, Any] = {}
+                for m in q.media:
+                    waiting, interacting = q.waiting[m], q.interacting[m]
+                    media[MEDIA_TYPES[m]] = {
+                        "oWaiting": len(waiting),
+                        "oInteracting": len(interacting),
+                        "oAlerting": len(q.alerting[m]),
+                        "oldestWaiting": min((c.arrive for c in waiting), default=None),
+                        "oldestInteracting": min((c.answer_at for c in interacting), default=None),
+                    }
+                found[queue_id] = media
+        return found
 
     def delete_queue(self, queue_id: str) -> bool:
         """Delete a queue; returns False if there was no such queue."""
@@ -518,10 +564,14 @@ class ContactCentre:
     def _advance(self, target: float) -> None:
         heap = self._heap
         handlers = self._handlers
+        feeds = self._feeds
         while heap and heap[0][0] <= target:
             t, _, kind, obj = heapq.heappop(heap)
             self._now = t
             handlers[kind](t, obj)
+            if feeds and obj is not None:
+                for feed in feeds:
+                    feed.setdefault(obj.queue.id, t)
         self._now = max(self._now, target)
 
     def _profile(self, t: float) -> float:

@@ -11,6 +11,8 @@ Endpoints
     ``POST /api/v2/analytics/conversations/aggregates/query`` analytics:conversationAggregate:view
     ``POST /api/v2/analytics/routing/activity/query``      analytics:queueObservation:view
     ``GET  /api/v2/users``                                   (no permission; ``id=`` picks users)
+    ``/api/v2/notifications/...``                            channels, subscriptions, topics; their
+                                                             WebSockets on a second port (notifications.py)
 
 Each ``/api`` request goes through: bearer-token check (401), faults (drop, hang, latency, 5xx,
 malformed body, forced 429), the per-token rate limit (429 with ``Retry-After``), the permission
@@ -46,6 +48,7 @@ Admin endpoints (no auth, never rate limited or faulted), for tests and demos:
     ``POST /admin/queues/<id>/agents``  ``{"status": "NOT_RESPONDING", "count": 2, "for_s": 600,
                                         "since_s": 130}``: agents put in that routing status
     ``GET  /admin/stats``               request counts (see :meth:`SimulatorServer.stats`)
+    ``GET|POST /admin/notifications[/…]`` the notification service's faults and actions (``notifications.py``)
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from queuewatch.simulator.engine import ContactCentre
+from queuewatch.simulator.notifications import NotificationHub, NotificationSettings
 from queuewatch.simulator.query import SimulatorValidationError
 from queuewatch.simulator.replies import MAX_OBSERVATIONS, TRUNCATIONS
 from queuewatch.simulator.scenario import Scenario, default_scenario, during_business_hours
@@ -356,6 +360,9 @@ class SimulatorServer:
         detail_limit: int = MAX_OBSERVATIONS,
         truncation: str = "ends",
         clock: Callable[[], float] = time.monotonic,
+        notifications: NotificationSettings | None = None,
+        notification_clocks: tuple[Callable[[], float], Callable[[], float]] | None = None,
+        on_publish: Callable[[str, float, float], None] | None = None,
     ) -> None:
         if detail_limit < 1:
             raise ValueError("detail_limit must be 1 or more")
@@ -384,6 +391,16 @@ class SimulatorServer:
         self._rng = random.Random()
         self._httpd = _HTTPServer((host, port), self)
         self._thread: threading.Thread | None = None
+        hub_clock, hub_wall = notification_clocks or (clock, time.time)
+        #: The Notifications API: channels, subscriptions and WebSockets (see ``notifications.py``).
+        self.notifications = NotificationHub(
+            centre,
+            notifications or NotificationSettings(host=host),
+            clock=hub_clock,
+            wall_clock=hub_wall,
+            denied=self._denied,
+            on_publish=on_publish,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -396,6 +413,7 @@ class SimulatorServer:
     def start(self) -> SimulatorServer:
         """Serve in a daemon thread; returns self."""
         if self._thread is None:
+            self.notifications.start()
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.1},
@@ -412,6 +430,7 @@ class SimulatorServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        self.notifications.stop()
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
@@ -528,7 +547,18 @@ class SimulatorServer:
         reply.headers.update(self._limit_headers(token, correlation))
         self._send(handler, reply, count=count)
 
+    def _denied(self, permission: str) -> bool:
+        with self.faults._lock:
+            return permission in self.faults.deny
+
     def _route(self, method: str, path: str, query: str, body: bytes, correlation: str) -> _Reply:
+        if path.startswith("/api/v2/notifications/"):
+            answer = self.notifications.route(method, path, body)
+            if answer is None:
+                return self._not_found(correlation)
+            if answer.code is not None:
+                return _error(answer.status, answer.code, answer.message, correlation)
+            return _Reply(answer.status, _json_bytes(answer.body) if answer.body is not None else b"")
         permission = PERMISSIONS.get((method, path))
         if permission is None:
             return self._not_found(correlation)
@@ -716,12 +746,16 @@ class SimulatorServer:
                 except ValueError as exc:
                     return _Reply(400, _json_bytes({"message": str(exc)}))
             return _Reply(200, _json_bytes(self.faults.to_json()))
+        if path == "/admin/notifications" or path.startswith("/admin/notifications/"):
+            answer = self.notifications.admin(method, path, payload)
+            return _Reply(answer.status, _json_bytes(answer.body))
         if method == "GET" and path == "/admin/stats":
             return _Reply(200, _json_bytes(self.stats()))
         if method != "POST":
             return _Reply(404, _json_bytes({"message": f"no admin endpoint {method} {path}"}))
         if path == "/admin/reset":
             self.faults.reset()
+            self.notifications.reset()
             self.accept_logins(True)
             with self._lock:
                 self._stages.clear()

@@ -27,7 +27,7 @@ from queuewatch.poller import (
     SnapshotReceived,
 )
 from queuewatch.present import fmt_age
-from queuewatch.source import RateStatus
+from queuewatch.source import LiveState, RateStatus
 
 #: How many intervals without a successful update make the data stale.
 STALE_AFTER_INTERVALS = 2.0
@@ -56,6 +56,8 @@ class PollStatus:
     allowance: Allowance | None = None
     resumed_at: float | None = None
     """When polling was last resumed after a pause."""
+    live: LiveState | None = None
+    """How the live figures came in the last snapshot (push or poll), when the source says."""
 
     def after(self, event: PollerEvent, now: float) -> PollStatus:
         """The state once ``event`` has happened at ``now``."""
@@ -67,7 +69,7 @@ class PollStatus:
             case PollStarted():
                 return replace(self, polling=True)
             case SnapshotReceived(
-                snapshot=snapshot, rate=rate, next_poll_at=next_poll_at, allowance=allowance
+                snapshot=snapshot, rate=rate, next_poll_at=next_poll_at, allowance=allowance, live=live
             ):
                 return replace(
                     self,
@@ -80,6 +82,7 @@ class PollStatus:
                     failure=None,
                     partial=snapshot.errors,
                     rate=rate,
+                    live=live,
                 )
             case BackingOff():
                 return replace(self, backoff=event)
@@ -219,11 +222,20 @@ def _updated(status: PollStatus, now: float, tz: tzinfo | None) -> tuple[str, ..
 def _next(status: PollStatus, now: float) -> tuple[str, ...]:
     if status.paused:
         return ("paused",)
+    live = status.live
+    if live is not None and live.mode == "push" and status.backoff is None:
+        if live.last_event_at is None:
+            return ("push · no event yet",)
+        age = fmt_age(now - live.last_event_at)
+        return f"push · last event {age} ago", f"push · {age} ago"
     if status.polling and status.backoff is None:
         return ("updating…",)
     if status.backoff is not None or status.next_poll_at is None:
         return ("",)
     countdown = f"next in {_seconds_until(status.next_poll_at, now)} s"
+    if live is not None:
+        polled = status.stretched_to or status.interval
+        countdown = f"polling every {polled:g} s · {countdown}"
     if status.stretched_to is not None:
         every = f"every {status.stretched_to:.0f} s"
         return f"{countdown} ({every} to stay within the request budget)", f"{countdown} ({every})", countdown
@@ -280,6 +292,12 @@ def _problem(status: PollStatus, now: float) -> str:
         return _failure(status.failure, now)
     if status.partial:
         return _partial(status.partial)
+    live = status.live
+    if live is not None and live.note:
+        again = ""
+        if live.push_again_at is not None:
+            again = f"; trying push again in {fmt_age(max(0.0, live.push_again_at - now))}"
+        return f"{live.note} — polling instead{again}"
     return ""
 
 
