@@ -130,8 +130,8 @@ def one_dashboard(region: str, names: list[str], code: str | None) -> Figures:
     env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "bench", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "bench"}
     if code:
         env["PYTHONPATH"] = code
-    terminal = Terminal(
-        queuewatch("--region", region, "--interval", "60"), columns=COLUMNS, lines=LINES, env=env
+    terminal = Terminal(  # from DIR: ``-m`` puts the working directory first on the path
+        queuewatch("--region", region, "--interval", "60"), columns=COLUMNS, lines=LINES, env=env, cwd=code
     )
     figures = Figures()
     try:

@@ -416,7 +416,14 @@ def make_row(
         )
     spark = sparkline(trend) if len(trend) >= 2 else ""
     put(TREND, Cell(spark, max(trend)) if trend else _NO_TREND)
-    return Row(key=stats.id, cells=cells, level=row_level, widths=widths, bare_widths=bare)
+    # Most rows have no note: one dict for both widths then (at 5,000 queues, some 5 MB less).
+    return Row(
+        key=stats.id,
+        cells=cells,
+        level=row_level,
+        widths=widths,
+        bare_widths=widths if bare == widths else bare,
+    )
 
 
 _NO_TREND = Cell("", None)
@@ -655,6 +662,17 @@ class _Entry:
     """Where the row goes under the view's sort (see ``_row_key``)."""
 
 
+def _entry_key(row: Row, sort: Sort, pinned: bool, folded: str) -> tuple[Any, ...]:
+    """``_row_key``, from the name already case-folded (a sort at 5,000 queues keys every row)."""
+    value = row.cells[sort.column].value
+    if value is None:
+        return (not pinned, True, 0, False, folded, row.key)
+    if isinstance(value, str):
+        text = value.casefold()
+        return (not pinned, False, descending_text(text) if sort.descending else text, False, folded, row.key)
+    return (not pinned, False, -value if sort.descending else value, False, folded, row.key)
+
+
 class LiveView:
     """What the table shows, kept up to date rather than rebuilt.
 
@@ -850,7 +868,7 @@ class LiveView:
         entries = self._entries
         keys = {}
         for queue_id, entry in entries.items():
-            entry.key = keys[queue_id] = _row_key(entry.row, sort, entry.pinned)
+            entry.key = keys[queue_id] = _entry_key(entry.row, sort, entry.pinned, entry.folded)
         self._order.sort(key=keys.__getitem__)
         self._visible = self._filtered(self._order)
         self._rows = None
@@ -886,8 +904,10 @@ class LiveView:
             pinned = self._pins[name] = self._pin is not None and self._pin(name)
         rule = self._rule(name)
         row = make_row(shown, self.thresholds, muted=muted, trend=trend, rule=rule, previous=previous)
-        key = _row_key(row, self._sort, pinned)
-        return _Entry(stats, shown, muted, trend, row, name.casefold(), pinned, key)
+        folded = name.casefold()
+        return _Entry(
+            stats, shown, muted, trend, row, folded, pinned, _entry_key(row, self._sort, pinned, folded)
+        )
 
     def _judge_overall(self, queues: Sequence[QueueStats]) -> None:
         """Each queue's worst level over all its media types, judged again only when it changed."""
