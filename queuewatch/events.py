@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from queuewatch.columns import OFF_QUEUE
 from queuewatch.model import ROUTING_STATUSES, Agents
 from queuewatch.untrusted import clean
 from queuewatch.wire import OBSERVATIONS_PATH, PERMISSIONS
@@ -294,6 +295,6 @@ def _stats_shape(queue_id: str, body: Mapping[str, Any], received_at: float) -> 
     if statuses is not None:
         full = {status: statuses.get(status, 0) for status in ROUTING_STATUSES.values()}
         if off_queue is not None:
-            full["off_queue"] = max(full["off_queue"], off_queue)
+            full[OFF_QUEUE] = max(full[OFF_QUEUE], off_queue)
         agents = Agents(**full, on_queue=on_queue)
     return QueueObserved(queue_id, {}, agents=agents, members=members)
