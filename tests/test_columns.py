@@ -16,7 +16,8 @@ from queuewatch.present import make_row
 from queuewatch.thresholds import Rule, Thresholds, judge
 
 PACKAGE = Path(queuewatch.__file__).parent
-#: Modules whose strings are the API's, the stream's or Python's words (JSON keys, attribute names), not columns.
+#: Modules whose strings are the API's, the stream's or Python's words (JSON keys, attribute
+#: names), not columns.
 OTHER_VOCABULARY = {"wire.py", "stream.py", "genesys.py", "crash.py", "columns.py"}
 
 #: A queue in breach of everything a queue can breach.
