@@ -16,10 +16,9 @@ from queuewatch.present import make_row
 from queuewatch.thresholds import Rule, Thresholds, judge
 
 PACKAGE = Path(queuewatch.__file__).parent
-#: Modules whose strings are the API's or Python's words (JSON keys, attribute names), not columns.
-#: Modules that speak another vocabulary in which the same words are field names: the API's
-#: replies and notification events, the collector's stream entries (the model's fields).
-OTHER_VOCABULARY = {"wire.py", "genesys.py", "crash.py", "columns.py", "stream.py", "events.py"}
+#: Modules whose strings are the API's, the stream's or Python's words (JSON keys, attribute
+#: names), not columns.
+OTHER_VOCABULARY = {"wire.py", "stream.py", "genesys.py", "crash.py", "columns.py"}
 
 #: A queue in breach of everything a queue can breach.
 ON_FIRE = QueueStats(
