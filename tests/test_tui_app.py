@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from queuewatch.errors import RateLimited, Unavailable
@@ -19,8 +20,9 @@ from queuewatch.model import Snapshot
 from queuewatch.poller import PollStarted, SnapshotReceived
 from queuewatch.source import RateStatus
 from queuewatch.tui.app import QueuewatchApp, stylesheet_path
+from queuewatch.tui.dashboard import DashboardScreen
 from queuewatch.tui.messages import PollerReported
-from queuewatch.tui.screens import HelpScreen
+from queuewatch.tui.screens import HelpScreen, QueueDetailScreen
 from queuewatch.tui.widgets import FilterInput, QueueTable
 from tests.clocks import FakeClock
 from tests.fakes import (
@@ -460,3 +462,40 @@ async def test_a_key_after_a_refresh_brings_the_cursor_back_into_view() -> None:
         await pilot.press("up")
         assert table.cursor_key == order(app)[-2]
         assert table.scroll_y > 30
+
+
+async def test_the_palette_offers_the_keys_of_the_screen_in_front(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+
+        def commands() -> dict[str, str]:
+            return {c.title: c.help for c in app.get_system_commands(app.screen)}
+
+        on_table = commands()
+        for title in ("Filter", "Sort", "Reverse", "Next breach", "Media", "Mute", "Pause", "Export JSON"):
+            assert title in on_table, title
+        assert "Resume" not in on_table, "pause or resume, whichever applies"
+        assert on_table["Mute"] == "Mute or unmute alerts for the queue under the cursor"
+        await pilot.press("p")
+        assert "Resume" in commands() and "Pause" not in commands()
+
+        await pilot.press("p", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, QueueDetailScreen))
+        on_detail = commands()
+        assert not {"Filter", "Sort", "Next breach", "Media"} & set(on_detail), (
+            "the table's keys stay with it"
+        )
+        assert on_detail["Mute"] == "Mute or unmute alerts for this queue"
+        assert "Refresh" in on_detail
+
+
+async def test_the_table_s_keys_belong_to_the_dashboard_screen(source: FakeSource) -> None:
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_snapshot(pilot, app)
+        assert isinstance(app.screen, DashboardScreen)
+        active = {active.binding.key for active in app.screen.active_bindings.values()}
+        assert {"slash", "s", "n", "m", "x", "p", "r"} <= active
+        app_actions = {b.action for b in QueuewatchApp.BINDINGS if isinstance(b, Binding)}
+        assert not app_actions & {"filter", "sort_next", "sort_reverse", "next_breach", "media", "mute"}

@@ -1,4 +1,6 @@
-"""The queuewatch dashboard: wiring of the poller, the widgets and the keys.
+"""The queuewatch app: wiring of the poller, the keys that work on every screen, and the palette.
+
+The dashboard screen (``dashboard.py``) holds the table and its keys; the detail screen its own.
 
 The poller runs in a thread worker and reaches the app only through ``post_message``; the
 source it builds (and the SDK that source imports) is created in that thread, after the first
@@ -15,6 +17,7 @@ in a file, no locals) and exits with code 1 and ``crash_line``, the one line nam
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import threading
@@ -29,12 +32,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import WorkerFailed
 
 import queuewatch
@@ -51,6 +54,7 @@ from queuewatch.redact import unexpected
 from queuewatch.source import QueueSource
 from queuewatch.thresholds import Thresholds
 from queuewatch.trends import Trends
+from queuewatch.tui.dashboard import DashboardScreen
 from queuewatch.tui.messages import PollerReported, to_message
 from queuewatch.tui.screens import HelpScreen, QueueDetailScreen, help_sections
 from queuewatch.tui.status import PollStatus, StatusParts, describe, stale_banner, stale_reason, stale_since
@@ -99,10 +103,6 @@ class Crashed(Exception):
         return _Nothing()
 
 
-#: Actions on the table, which do nothing on the detail screen (it hides the table).
-TABLE_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "next_breach", "previous_breach", "media"})
-
-
 class QueuewatchApp(App[None]):
     """Every queue, live: a table with thresholds, totals, and the poller's status.
 
@@ -121,25 +121,24 @@ class QueuewatchApp(App[None]):
     CSS_PATH = stylesheet_path()
     TITLE = "queuewatch"
 
+    #: The keys that work on every screen; each screen has its own too (``DashboardScreen`` the
+    #: table's, ``QueueDetailScreen`` its queue's). A binding with a tooltip is a palette command.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("p", "pause", "Pause"),
-        Binding("p", "resume", "Resume"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("plus", "slower", "Slower", key_display="+"),
-        Binding("minus", "faster", "Faster", key_display="-"),
-        Binding("s", "sort_next", "Sort"),
-        Binding("S", "sort_reverse", "Reverse", key_display="S"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("p", "pause", "Pause", tooltip="Stop polling"),
+        Binding("p", "resume", "Resume", tooltip="Start polling again"),
+        Binding("r", "refresh", "Refresh", tooltip="Poll Genesys Cloud right away"),
+        Binding("plus", "slower", "Slower", key_display="+", tooltip="Poll one second less often"),
+        Binding("minus", "faster", "Faster", key_display="-", tooltip="Poll one second more often"),
+        Binding("e", "export('csv')", "Export", tooltip="The queues shown, in order, to a CSV file"),
+        Binding(
+            "E",
+            "export('json')",
+            "Export JSON",
+            key_display="E",
+            show=False,
+            tooltip="The queues shown, in order, to a JSON file",
+        ),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        # After Help and Quit, so that a narrow Footer still shows those two.
-        Binding("n", "next_breach", "Next breach"),
-        Binding("N", "previous_breach", "Previous breach", key_display="N", show=False),
-        Binding("m", "media", "Media"),
-        Binding("x", "mute", "Mute"),
-        Binding("e", "export('csv')", "Export"),
-        Binding("E", "export('json')", "Export JSON", key_display="E", show=False),
     ]
 
     def __init__(
@@ -227,23 +226,11 @@ class QueuewatchApp(App[None]):
 
     # --- layout and lifecycle ------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield TotalsBar(id="totals")
-        yield Label(id="stale-banner")
-        yield QueueTable(self.sort, columns=self.columns, id="queue-table")
-        yield FilterInput(
-            value=self.filter,
-            placeholder="filter queues by name (* matches anything; Enter keeps, Esc clears)",
-            compact=True,
-            id="filter",
-        )
-        yield StatusBar(id="status")
-        yield Footer()
+    def get_default_screen(self) -> Screen[None]:
+        return DashboardScreen(self.sort, self.columns, self.filter)
 
-    def on_mount(self) -> None:
-        self.query_one(FilterInput).display = bool(self.filter)
-        self.query_one("#stale-banner").display = False
-        self.query_one(QueueTable).focus()
+    def on_dashboard_screen_ready(self) -> None:
+        """The table and the status bar are there: fill them, and start the poller."""
         self._show_status()
         self.set_interval(1.0, self._show_status)
         self._run_poller()
@@ -456,11 +443,6 @@ class QueuewatchApp(App[None]):
 
     # --- actions -------------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        field = self.query_one(FilterInput)
-        field.display = True
-        field.focus()
-
     def action_pause(self) -> None:
         self.poller.pause()
         self._paused(True)
@@ -505,19 +487,15 @@ class QueuewatchApp(App[None]):
             self.notify(f"polling every {interval:g} s", timeout=2)
         self._show_status()
 
-    def action_sort_next(self) -> None:
+    def sort_next(self) -> None:
+        """Sort by the next column shown."""
         self._sort_by(self.sort.next([column.key for column in self.columns]))
 
-    def action_sort_reverse(self) -> None:
+    def sort_reverse(self) -> None:
         self._sort_by(self.sort.reversed())
 
-    def action_next_breach(self) -> None:
-        self._step_breach(forward=True)
-
-    def action_previous_breach(self) -> None:
-        self._step_breach(forward=False)
-
-    def _step_breach(self, forward: bool) -> None:
+    def step_breach(self, forward: bool) -> None:
+        """The cursor to the next (or previous) queue in breach, in table order, wrapping round."""
         table = self.query_one(QueueTable)
         key = step_breaching(self._view.rows, table.cursor_key, forward)
         if key is None:
@@ -525,7 +503,8 @@ class QueuewatchApp(App[None]):
             return
         table.go_to(key)
 
-    def action_media(self) -> None:
+    def cycle_media(self) -> None:
+        """The next media type filter: all, voice, chat, email, message, callback, all."""
         self.media = next_media(self.media)
         self.live_view.set_media(self.media)
         self._show_view()
@@ -535,17 +514,10 @@ class QueuewatchApp(App[None]):
             return not self.poller.paused
         if action == "resume":
             return self.poller.paused
-        return not (action in TABLE_ACTIONS and isinstance(self.screen, QueueDetailScreen))
+        return True
 
-    def action_mute(self) -> None:
-        """Mute or unmute the queue on the detail screen, else the one under the cursor."""
-        screen = self.screen
-        if isinstance(screen, QueueDetailScreen):
-            key: str | None = screen.queue_id
-        else:
-            key = self.query_one(QueueTable).cursor_key
-        if key is None:
-            return
+    def toggle_mute(self, key: str) -> None:
+        """Mute or unmute the alerts of one queue (``x``, on the table or the detail screen)."""
         muted = self.alerter.toggle_mute(key)
         queues = self.snapshot.queues if self.snapshot is not None else ()
         name = next((q.name for q in queues if q.id == key), key)
@@ -604,9 +576,15 @@ class QueuewatchApp(App[None]):
         self.push_screen(HelpScreen(help_sections(keys, self.thresholds, self.sort, moves)))
 
     def _help_bindings(self) -> Iterable[Binding]:
-        bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
-        yield from (binding for binding in bindings if binding.action != "quit")
-        yield from (binding for binding in bindings if binding.action == "quit")
+        """The dashboard's keys and then the app's, quitting last, and what the palette and the
+        filter add."""
+        bindings = [
+            binding
+            for binding in (*DashboardScreen.BINDINGS, *type(self).BINDINGS)
+            if isinstance(binding, Binding)
+        ]
+        yield from (binding for binding in bindings if not binding.action.endswith("quit"))
+        yield from (binding for binding in bindings if binding.action.endswith("quit"))
         yield Binding("ctrl+p", "command_palette", "Command palette", key_display="ctrl+p")
         yield Binding("enter", "", "(in the filter) keep the filter, back to the table", key_display="Enter")
         yield Binding("escape", "", "(in the filter) clear the filter", key_display="Esc")
@@ -616,22 +594,10 @@ class QueuewatchApp(App[None]):
         self.exit()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, and every key of the screen (and the app) that has a tooltip: the
+        palette offers what the keys do, as the keys do it (pause or resume, whichever applies)."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Pause or resume", "Stop or restart polling", self.action_toggle_pause)
-        yield SystemCommand("Refresh now", "Poll Genesys Cloud right away", self.action_refresh)
-        yield SystemCommand("Filter queues", "Show only queues whose name matches", self.action_filter)
-        yield SystemCommand("Sort by next column", "Cycle the sorted column", self.action_sort_next)
-        yield SystemCommand("Reverse the sort", "Flip the sort direction", self.action_sort_reverse)
-        yield SystemCommand(
-            "Next breaching queue", "Move to the next queue in breach", self.action_next_breach
-        )
-        yield SystemCommand(
-            "Media type filter", "All, voice, chat, email, message, callback", self.action_media
-        )
-        yield SystemCommand("Mute or unmute alerts", "For the queue under the cursor", self.action_mute)
-        yield SystemCommand(
-            "Export CSV", "The queues shown, to a CSV file", lambda: self.action_export("csv")
-        )
-        yield SystemCommand(
-            "Export JSON", "The queues shown, to a JSON file", lambda: self.action_export("json")
-        )
+        for namespace, binding, enabled, tooltip in screen.active_bindings.values():
+            if enabled and tooltip:
+                run = functools.partial(self.run_action, binding.action, namespace)
+                yield SystemCommand(binding.description, tooltip, run)

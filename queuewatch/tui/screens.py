@@ -203,6 +203,8 @@ class QueueDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Back"),
         Binding("q", "dismiss", "Back", show=False),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="Every key, the thresholds"),
+        Binding("x", "mute", "Mute", tooltip="Mute or unmute alerts for this queue"),
     ]
 
     def __init__(self, queue_id: str) -> None:
@@ -224,6 +226,11 @@ class QueueDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._draw()
+
+    def action_mute(self) -> None:
+        toggle = getattr(self.app, "toggle_mute", None)
+        if toggle is not None:
+            toggle(self.queue_id)
 
     def show(
         self,
