@@ -250,7 +250,7 @@ class CtrlCAt(FakeClock):
 
 def test_snapshot_watch_polls_every_interval_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
     clock = CtrlCAt(START, at=START + 5)
-    argv = ["snapshot", "--demo", "--watch", "--format", "ndjson", "--interval", "2"]
+    argv = ["snapshot", "--demo", "--watch", "--format", "ndjson", "--interval", "2", "--live", "poll"]
     code, out, err = run_main(capsys, *argv, clock=clock)
     assert code == 130 and err == "", "Ctrl+C ends a watch quietly, with 130"
     polls = [json.loads(line) for line in out.splitlines()]
