@@ -187,7 +187,9 @@ def test_help_screen_on_the_simulator(
 async def test_filter_sort_and_cursor_through_live_refreshes(server: SimulatorServer) -> None:
     app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app)
+        # Through the clock: a reply slowed past its timeout on a busy machine is retried after a
+        # backoff on that clock, which must move for the first picture to come.
+        await next_snapshot(pilot, app, clock, heard)
         table = app.query_one(QueueTable)
         total = len(app.snapshot.queues) if app.snapshot else 0
         await pilot.press("slash", *"care", "enter")
@@ -227,7 +229,7 @@ async def test_markup_and_wide_names_render_literally(server: SimulatorServer) -
 async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorServer, tmp_path: Path) -> None:
     app, clock, heard = on_fake_clock(server, interval=3, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app)
+        await next_snapshot(pilot, app, clock, heard)
         table = app.query_one(QueueTable)
 
         # n: the next breaching queue in table order.
@@ -285,13 +287,13 @@ async def test_breaches_media_export_and_detail_on_live_data(server: SimulatorSe
 async def test_throttle_is_shown_and_clears(server: SimulatorServer) -> None:
     app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app)
+        await next_snapshot(pilot, app, clock, heard)
         server.faults.update({"rate_limit_next": 10_000, "retry_after": 3})
         await clock.tick_async(pilot, 1)  # the next poll
         await wait_for(pilot, lambda: status(app, "problem").startswith("rate limited"))
         assert status(app, "problem") == "rate limited — retrying in 3 s (attempt 1)"
         server.faults.reset()
-        throttled_at = heard.of(BackingOff)[0][0]
+        throttled_at = heard.of(BackingOff)[-1][0]
         assert await next_snapshot(pilot, app, clock, heard) == throttled_at + 3, "after Retry-After"
         assert status(app, "problem") == ""
 
@@ -299,7 +301,7 @@ async def test_throttle_is_shown_and_clears(server: SimulatorServer) -> None:
 async def test_outage_keeps_the_last_numbers_marked_stale_then_recovers(server: SimulatorServer) -> None:
     app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app)
+        await next_snapshot(pilot, app, clock, heard)
         good = app.snapshot
         assert good is not None
         some = good.queues[0]
@@ -347,9 +349,9 @@ async def test_one_failed_batch_shows_its_queues_as_unknown(server: SimulatorSer
 
 
 async def test_revoked_credentials_keep_the_dashboard_up(server: SimulatorServer) -> None:
-    app, clock, _ = on_fake_clock(server, interval=1)
+    app, clock, heard = on_fake_clock(server, interval=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_snapshot(pilot, app)
+        await next_snapshot(pilot, app, clock, heard)
         rows = app.query_one(QueueTable).row_count
         server.accept_logins(False)
         server.revoke_tokens()
