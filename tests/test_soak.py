@@ -32,7 +32,10 @@ def test_soak_long(capsys: pytest.CaptureFixture[str]) -> None:
         print(f"\n{figures}")
 
 
+@pytest.mark.soak
 def test_push_soak_short() -> None:
+    """A real-time run of 15 s with socket faults: run on demand (``pytest -m soak``); its figures
+    are the benchmark's (``python -m bench.soak_push``), not a test's timings."""
     from bench.soak_push import INTERVAL, report, soak_push
 
     result = soak_push(15)
