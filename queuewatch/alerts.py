@@ -153,6 +153,8 @@ class _QueueState:
     stats: QueueStats | None = None
     """The figures last classified: unchanged figures are not classified again."""
     levels: Mapping[str, Level] = field(default_factory=dict)
+    settled: bool = False
+    """Another snapshot with the same figures would change none of its watches (see ``_fixed``)."""
 
 
 class Alerter:
@@ -180,6 +182,11 @@ class Alerter:
         states: dict[str, _QueueState] = {}
         for stats in queues:
             state = self._states.get(stats.id) or _QueueState(watches={LIVE: _Watch(self._baseline_taken)})
+            if state.settled and state.stats is stats:
+                # The same figures (the very object: the poller hands those over unchanged), and
+                # no watch would move: at 5,000 queues most of them, every poll.
+                states[stats.id] = state
+                continue
             if state.stats is None or (state.stats is not stats and state.stats != stats):
                 state.stats = stats
                 state.levels = self._levels(stats)
@@ -190,6 +197,10 @@ class Alerter:
                 for key, watch in state.watches.items()
                 if self._step(stats, key, watch, state.levels.get(key, Level.OK))
             ]
+            state.settled = self._baseline_taken and all(
+                self._fixed(stats, key, watch, state.levels.get(key, Level.OK))
+                for key, watch in state.watches.items()
+            )
             rule = self.thresholds.for_queue(stats.name) if crossed else None
             if rule is not None and LIVE in crossed:
                 alerts.append(Alert(stats.id, stats.name, critical_reasons(stats, rule, LIVE_FIGURES)))
@@ -207,6 +218,16 @@ class Alerter:
             watch = LIVE if figures_of(key) == "live" else key
             levels[watch] = max(levels.get(watch, Level.OK), level)
         return levels
+
+    def _fixed(self, stats: QueueStats, key: str, watch: _Watch, level: Level) -> bool:
+        """True when ``_step`` at ``level`` again would change nothing that matters: critical and
+        disarmed; a warning with its OK streak broken; OK and armed (its streak no longer counts),
+        or OK but unknown."""
+        if level is Level.CRITICAL:
+            return not watch.armed and watch.ok_streak == 0
+        if level is Level.OK:
+            return watch.armed or not _known(stats, key)
+        return watch.ok_streak == 0
 
     def _step(self, stats: QueueStats, key: str, watch: _Watch, level: Level) -> bool:
         """Move one watch on by a snapshot; True when it alerts now."""

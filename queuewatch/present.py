@@ -728,6 +728,9 @@ class LiveView:
         self._rows: tuple[Row, ...] | None = ()
         self.made = 0
         """How many rows the last ``update`` made (the others were kept)."""
+        self.names = 0
+        """Counts the changes of the names on show (a filter, a queue that came, left or was
+        renamed): the table works out where names differ only when it moved."""
         self.contents = 0
         """Counts the changes of which rows are shown and what they say (not of their order): what
         is drawn from the rows whatever their order (the totals) need not be worked out again
@@ -806,6 +809,7 @@ class LiveView:
         moved: list[str] = []
         made: list[tuple[_Entry | None, _Entry]] = []
         added = 0
+        renamed = False
         for stats in queues:
             queue_id = stats.id
             old = old_entries.get(queue_id)
@@ -830,6 +834,8 @@ class LiveView:
                 moved.append(queue_id)
             elif old.key != entry.key or old.folded != entry.folded:
                 moved.append(queue_id)
+            if old is not None and old.stats.name != stats.name:
+                renamed = True
         removed = []
         if len(old_entries) + added != len(entries):
             removed = [key for key in old_entries if key not in entries]
@@ -848,6 +854,8 @@ class LiveView:
         if made or removed:
             self._rows = None
             self.contents += 1
+        if added or removed or renamed:
+            self.names += 1
         if self._media is not None:
             self._judge_overall(queues)
 
@@ -860,6 +868,7 @@ class LiveView:
         self._visible = self._filtered(self._visible if narrows(pattern, before) else self._order)
         self._rows = None
         self.contents += 1
+        self.names += 1
 
     def set_sort(self, sort: Sort) -> None:
         if sort == self._sort:
@@ -883,6 +892,7 @@ class LiveView:
         self.update(self._queues, self._muted, self._trends)
         self._rows = None
         self.contents += 1
+        self.names += 1
 
     # --- inner workings ------------------------------------------------------------------------------
 
@@ -1070,40 +1080,60 @@ def totals(
 class _Sums:
     """The totals strip's sums, gathered in one pass (a sum of no known value is unknown)."""
 
-    __slots__ = ("exact", "known", "level_sum", "level_weight", "longest", "values")
+    __slots__ = (
+        "abandoned",
+        "answered",
+        "exact",
+        "idle",
+        "interacting",
+        "level_sum",
+        "level_weight",
+        "longest",
+        "offered",
+        "on_queue",
+        "waiting",
+    )
 
     def __init__(self) -> None:
-        self.values = dict.fromkeys((WAITING, INTERACTING, IDLE, ON_QUEUE, OFFERED, ANSWERED, ABANDONED), 0)
-        self.known: set[str] = set()
+        self.waiting: int | None = None
+        self.interacting: int | None = None
+        self.idle: int | None = None
+        self.on_queue: int | None = None
+        self.offered: int | None = None
+        self.answered: int | None = None
+        self.abandoned: int | None = None
         self.longest: float | None = None
         self.exact = True
         self.level_sum = 0.0
         self.level_weight = 0
 
     def add(self, q: QueueStats) -> None:
-        today, agents, values = q.today, q.agents, self.values
-        for key, value in (
-            (WAITING, q.waiting),
-            (INTERACTING, q.interacting),
-            (IDLE, agents.idle),
-            (ON_QUEUE, agents.on_queue),
-            (OFFERED, today.offered),
-            (ANSWERED, today.answered),
-            (ABANDONED, today.abandoned),
-        ):
-            if value is not None:
-                values[key] += value
-                self.known.add(key)
-        if q.longest_wait_s is not None:
+        today, agents = q.today, q.agents
+        if (v := q.waiting) is not None:
+            self.waiting = v if self.waiting is None else self.waiting + v
+        if (v := q.interacting) is not None:
+            self.interacting = v if self.interacting is None else self.interacting + v
+        if (v := agents.idle) is not None:
+            self.idle = v if self.idle is None else self.idle + v
+        if (v := agents.on_queue) is not None:
+            self.on_queue = v if self.on_queue is None else self.on_queue + v
+        if (v := today.offered) is not None:
+            self.offered = v if self.offered is None else self.offered + v
+        if (v := today.answered) is not None:
+            self.answered = v if self.answered is None else self.answered + v
+            if today.service_level is not None and v:
+                self.level_sum += today.service_level * v
+                self.level_weight += v
+        if (v := today.abandoned) is not None:
+            self.abandoned = v if self.abandoned is None else self.abandoned + v
+        if (wait := q.longest_wait_s) is not None:
             self.exact = self.exact and q.longest_wait_exact
-            if self.longest is None or q.longest_wait_s > self.longest:
-                self.longest = q.longest_wait_s
-        if today.service_level is not None and today.answered:
-            self.level_sum += today.service_level * today.answered
-            self.level_weight += today.answered
+            if self.longest is None or wait > self.longest:
+                self.longest = wait
 
     def get(self, key: str) -> int | None:
-        return self.values[key] if key in self.known else None
+        value: int | None = getattr(self, key)
+        return value
 
     def service_level(self) -> float | None:
         return self.level_sum / self.level_weight if self.level_weight else None

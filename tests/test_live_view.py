@@ -89,6 +89,7 @@ def test_a_long_random_run_always_shows_what_a_fresh_build_shows() -> None:
     assert_same(view, queues, frozenset(muted))
     next_index = len(queues)
     typed = ""
+    shown_names, names_counted = {row.cells["name"].text for row in view.rows}, view.names
     for step in range(250):
         action = rng.choice(
             ["refresh", "refresh", "refresh", "type", "erase", "clear", "sort", "media", "mute"]
@@ -122,6 +123,10 @@ def test_a_long_random_run_always_shows_what_a_fresh_build_shows() -> None:
             muted ^= {rng.choice(queues).id}
             view.update(queues, frozenset(muted))
         assert_same(view, queues, frozenset(muted))
+        names = {row.cells["name"].text for row in view.rows}
+        if names != shown_names:
+            assert view.names != names_counted, "the names on show changed: the counter says so"
+        shown_names, names_counted = names, view.names
 
 
 def test_only_the_queues_whose_figures_changed_get_a_new_row() -> None:

@@ -365,7 +365,7 @@ class QueuewatchApp(App[None]):
         if not self.is_running:
             return  # shutting down: a snapshot can still arrive while the widgets are being removed
         live = self.live_view
-        self.query_one(QueueTable).sync(self._view.rows, self.sort, live.widths, live.bare_widths)
+        self.query_one(QueueTable).sync(self._view.rows, self.sort, live.widths, live.bare_widths, live.names)
         shown = (live.contents, self.today_since)
         if shown != self._totals_shown:  # the totals do not depend on the order of the rows
             self._totals_shown = shown

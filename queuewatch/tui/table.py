@@ -162,6 +162,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._widths: dict[str, int] = {}
         self._name_width = NAME_MAX_WIDTH
         self._names = NameCutter()
+        self._names_seen: int | None = None
         self._strips: LRUCache[tuple[str, int, int], tuple[Strip, Strip]] = LRUCache(STRIP_CACHE_SIZE)
         self._header: tuple[Strip, Strip] | None = None
         self._styles: dict[tuple[int, Level], Style] = {}
@@ -231,10 +232,12 @@ class QueueTable(ScrollView, can_focus=True):
         sort: Sort,
         widths: Mapping[str, int] | None = None,
         bare_widths: Mapping[str, int] | None = None,
+        names: int | None = None,
     ) -> None:
         """Show ``rows`` (already in order) sorted by ``sort``; ``widths`` and ``bare_widths`` are
         the widest cell of each column with and without the cells' notes (worked out from ``rows``
-        when not given).
+        when not given); ``names`` changes whenever the names on show do (when not given, they
+        are looked at every time).
 
         The cursor stays on the same queue (or, if it left, at the same height); the scroll
         position is kept. Only the visible lines that changed are drawn again.
@@ -251,8 +254,10 @@ class QueueTable(ScrollView, can_focus=True):
             widths = column_widths(rows, self.column_keys)
             bare_widths = column_widths(rows, self.column_keys, bare=True)
         self._fit_widths(widths, bare_widths)
-        if self._names.update(row.cells[NAME].text for row in rows):
-            self._forget_drawn()  # the same name may now be cut elsewhere
+        if names is None or names != self._names_seen:
+            self._names_seen = names
+            if self._names.update(row.cells[NAME].text for row in rows):
+                self._forget_drawn()  # the same name may now be cut elsewhere
         index = self.row_index(under_cursor) if under_cursor is not None else None
         self._cursor = index if index is not None else min(self._cursor, max(0, len(rows) - 1))
         self._resize(Size(sum(self._widths.values()), len(rows) + 1))
