@@ -86,6 +86,24 @@ class Live:
     conversations, and the oldest may not be in it."""
 
 
+def live_total(by_media: Mapping[str, Live]) -> Live:
+    """A queue's live figures from its media types': counts summed, the longest wait the longest
+    of those with something waiting (unknown if one of them is), a bound if any is a bound."""
+    waiting = sum(m.waiting or 0 for m in by_media.values())
+    waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
+    longest_wait: float | None = 0.0
+    if waiting:
+        longest_wait = None if None in waits else max(w or 0.0 for w in waits)
+    return Live(
+        waiting=waiting,
+        longest_wait_s=longest_wait,
+        interacting=sum(m.interacting or 0 for m in by_media.values()),
+        alerting=sum(m.alerting or 0 for m in by_media.values()),
+        # A bound on one media type bounds the queue's too: its oldest may be the one not listed.
+        longest_wait_exact=all(m.longest_wait_exact for m in by_media.values()),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class MediaStats:
     """The part of a queue's figures that the API splits by media type."""

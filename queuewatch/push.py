@@ -67,7 +67,7 @@ from queuewatch.events import (
     parse_message,
     queue_topic,
 )
-from queuewatch.model import AgentActivity, Agents, Live, QueueInfo, QueueLive, QueueToday
+from queuewatch.model import AgentActivity, Agents, Live, QueueInfo, QueueLive, QueueToday, live_total
 from queuewatch.regions import is_loopback
 from queuewatch.source import (
     BatchFailure,
@@ -244,17 +244,7 @@ class _Queue:
             if media.waiting:
                 longest = max(0.0, wall - media.oldest) if media.oldest is not None else None
             by_media[name] = Live(media.waiting, longest, media.interacting, media.alerting)
-        waiting = sum(m.waiting or 0 for m in by_media.values())
-        waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
-        longest_wait: float | None = 0.0
-        if waiting:
-            longest_wait = None if None in waits else max(w or 0.0 for w in waits)
-        total = Live(
-            waiting=waiting,
-            longest_wait_s=longest_wait,
-            interacting=sum(m.interacting or 0 for m in by_media.values()),
-            alerting=sum(m.alerting or 0 for m in by_media.values()),
-        )
+        total = live_total(by_media)
         detail: tuple[tuple[str, str, float], ...] = ()
         if self.detail_valid:
             detail = tuple((cid, media, max(0.0, wall - since)) for cid, media, since in self.detail)

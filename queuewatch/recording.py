@@ -15,6 +15,7 @@ from outside, and a bad entry stops the chain there (the picture before it is sh
 
 from __future__ import annotations
 
+import abc
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -78,27 +79,27 @@ class _Held:
     assembler: Assembler
 
 
-class _ChainReader:
+class _ChainReader(abc.ABC):
     """Seeking and stepping over any store of rows; subclasses fetch the rows."""
 
     def __init__(self) -> None:
         self._held: _Held | None = None
 
     # what a store provides
-    def _full_at_or_before(self, ms: int) -> Row | None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _full_at_or_before(self, ms: int) -> Row | None: ...
 
-    def _pictures_after(self, key: int, upto_ms: int) -> list[Row]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _pictures_after(self, key: int, upto_ms: int) -> list[Row]: ...
 
-    def _span(self) -> tuple[int, int] | None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _span(self) -> tuple[int, int] | None: ...
 
-    def _next_picture_ms(self, ms: int) -> int | None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _next_picture_ms(self, ms: int) -> int | None: ...
 
-    def _alert_rows(self, after_ms: int, upto_ms: int) -> list[Row]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _alert_rows(self, after_ms: int, upto_ms: int) -> list[Row]: ...
 
     # the Recording protocol
     def span(self) -> tuple[int, int] | None:

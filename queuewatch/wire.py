@@ -32,6 +32,7 @@ from queuewatch.model import (
     QueueToday,
     ServiceLevelTarget,
     Today,
+    live_total,
 )
 from queuewatch.untrusted import clean, clean_name, distinguish
 
@@ -248,19 +249,7 @@ def _live(acc: _LiveAcc, now: datetime) -> QueueLive:
             alerting=counts.get("oAlerting", 0),
             longest_wait_exact=waiting == 0 or media not in acc.truncated,
         )
-    waiting = sum(m.waiting or 0 for m in by_media.values())
-    waits = [m.longest_wait_s for m in by_media.values() if m.waiting]
-    longest_wait: float | None = 0.0
-    if waiting:
-        longest_wait = None if None in waits else max(w or 0.0 for w in waits)
-    live = Live(
-        waiting=waiting,
-        longest_wait_s=longest_wait,
-        interacting=sum(m.interacting or 0 for m in by_media.values()),
-        alerting=sum(m.alerting or 0 for m in by_media.values()),
-        # A bound on one media type bounds the queue's too: its oldest may be the one not listed.
-        longest_wait_exact=all(m.longest_wait_exact for m in by_media.values()),
-    )
+    live = live_total(by_media)
     agents = Agents()
     members = None
     if acc.user_group:

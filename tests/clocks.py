@@ -32,6 +32,17 @@ START = datetime(2026, 3, 2, 11, 0, tzinfo=UTC).timestamp()
 EVENT_POLL = 0.01
 
 
+def until(condition: Callable[[], object], what: str = "", timeout: float = 15.0) -> None:
+    """Return as soon as ``condition()`` holds: something another thread or process does (a
+    poller's event, a server's reply). Never a wait for time to pass; ``timeout`` is a failure's
+    guard (real seconds), and the condition is looked at every ``EVENT_POLL``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(EVENT_POLL)
+
+
 def jumping() -> FakeClock:
     """A fake clock starting now (so it agrees with a simulator on the real time) that jumps
     through every wait: a one-shot ``snapshot`` backs off without waiting."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from tests.clocks import until
+
 
 class FakeClock:
     """A clock that moves only when told (thread-safe): ``clock()`` reads it, ``advance(s)`` moves it."""
@@ -28,15 +30,8 @@ class FakeClock:
 
 
 def wait_for(predicate: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    """Wait until ``predicate()`` holds (something another thread does); fail after ``timeout``.
-
-    This waits on a condition, never on time passing: it returns as soon as the condition holds.
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    """Wait until ``predicate()`` holds (something another thread does); fail after ``timeout``."""
+    until(predicate, what, timeout)
 
 
 class RawSocket:

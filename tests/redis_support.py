@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 import redis
 
 from queuewatch.redisstream import RedisTarget, StreamKeys, client, parse_target
+from tests.clocks import until
 
 
 def _free_port() -> int:
@@ -74,18 +74,20 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        r = self.client()
-        deadline = time.monotonic() + 15
-        while True:  # the process's readiness, not a timed wait for behaviour
+        process = self.process
+
+        def answering() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited before answering on port {self.port}")
+            r = self.client()
             try:
-                r.ping()
-                break
+                return bool(r.ping())
             except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
-                time.sleep(0.02)
+                return False
             finally:
                 r.close()
+
+        until(answering, f"redis-server on port {self.port}", timeout=15)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -4,7 +4,6 @@ publishes, how it starts and fails to start, how it rides out a lost Redis, and 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from queuewatch.simulator import SimulatorServer
 from queuewatch.source import QueueSource
 from queuewatch.stream import CollectorStatus, Journal, Picture, decode
 from queuewatch.thresholds import Thresholds
+from tests.clocks import until as wait_until
 from tests.redis_support import RedisServer
 
 
@@ -57,11 +57,7 @@ def sim_connect(server: Any, secret: str = "secret") -> Callable[[], QueueSource
 
 def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Wait for something to happen (bounded); the test fails if it does not."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        time.sleep(0.01)
+    wait_until(condition, timeout=timeout)
 
 
 @dataclass

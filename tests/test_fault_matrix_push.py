@@ -8,7 +8,6 @@ fault clearing. The simulator's heartbeat and channel life are shortened so this
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from queuewatch.poller import BackingOff, Poller, PollerEvent, PollerSettings, P
 from queuewatch.push import PushSettings, PushSource
 from queuewatch.simulator import ContactCentre, SimulatorServer
 from queuewatch.simulator.notifications import NotificationSettings
+from tests.clocks import until
 
 INTERVAL = 1.0
 
@@ -43,11 +43,10 @@ class PushRun:
         return [e for e in self.since(mark) if isinstance(e, SnapshotReceived)]
 
     def wait_for(self, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; last events: {self.since(-4)}")
-            time.sleep(0.02)
+        try:
+            until(predicate, what, timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; last events: {self.since(-4)}") from None
 
     def pushing_since(self, mark: int) -> Callable[[], bool]:
         def pushing() -> bool:
@@ -206,13 +205,13 @@ def test_refused_channels_poll_in_auto_and_say_so(centre: ContactCentre) -> None
         thread = threading.Thread(target=poller.run, daemon=True)
         thread.start()
         try:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
+
+            def snapshots() -> list[SnapshotReceived]:
                 with lock:
-                    ready = [e for e in events if isinstance(e, SnapshotReceived)]
-                if ready:
-                    break
-                time.sleep(0.02)
+                    return [e for e in events if isinstance(e, SnapshotReceived)]
+
+            until(snapshots, "a snapshot by polling", timeout=15)
+            ready = snapshots()
             assert ready, "figures by polling"
             live = ready[0].live
             assert live is not None and live.mode == "poll"

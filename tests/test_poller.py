@@ -6,7 +6,6 @@ The same rules are exercised against the simulator over HTTP in test_fault_matri
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from queuewatch.poller import (
     within_budget,
 )
 from queuewatch.source import BatchFailure, PartResult, RateStatus
-from tests.clocks import FakeClock
+from tests.clocks import FakeClock, until
 from tests.fakes import SteppedClock
 
 QUEUES = [QueueInfo("q1", "Sales"), QueueInfo("q2", "Billing")]
@@ -250,10 +249,7 @@ def test_pause_refresh_and_interval_changes_are_scheduled() -> None:
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        time.sleep(0.005)
+    until(condition, timeout=timeout)
 
 
 def test_refresh_during_a_retry_after_waits_for_it_and_says_when() -> None:
@@ -316,9 +312,7 @@ def test_stop_during_backoff_is_prompt(error: SourceError) -> None:
     """On a clock that never moves, a backoff never ends by itself: only ``stop`` can end the run."""
     source = Scripted(observe_script=[error] * 50)
     run = start_poller(source, PollerSettings(interval=1, max_backoff=60))
-    deadline = time.monotonic() + 5
-    while not any(isinstance(e, BackingOff) for e in run.events) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: any(isinstance(e, BackingOff) for e in run.events), "a backoff", timeout=5)
     assert run.clock.sleeping(), "backing off"
     run.stop()
     assert source.closed

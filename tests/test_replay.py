@@ -5,7 +5,6 @@ never rung."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from queuewatch.remote import RecordingHook
 from queuewatch.source import RateStatus
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.replay import ReplayApp
+from tests.clocks import until
 from tests.fakes import SteppedClock, queue, wait_for, wait_for_snapshot
 from tests.redis_support import RedisServer
 
@@ -155,10 +155,7 @@ class Events:
             return [e for e in self.events if isinstance(e, kind)]
 
     def until(self, condition: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + 30
-        while not condition():
-            assert time.monotonic() < deadline, "the replay did not move"
-            time.sleep(0.01)
+        until(condition, "the replay to move", timeout=30)
 
 
 def test_the_replay_feed_steps_jumps_and_goes_to_a_time(sqlite_day: Path) -> None:

@@ -20,7 +20,7 @@ from PureCloudPlatformClientV2.rest import ApiException
 from queuewatch.errors import ConfigError
 from queuewatch.simulator import ContactCentre, Faults, SimulatorServer, cli, default_scenario, start_demo
 from queuewatch.simulator.scenario import name_id
-from tests.clocks import FakeClock
+from tests.clocks import FakeClock, until
 
 START = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 QUEUES = "/api/v2/routing/queues"
@@ -613,11 +613,14 @@ def test_cli_prints_one_line_and_stops_cleanly(capsys: pytest.CaptureFixture[str
         target=lambda: result.append(cli.run(cli_args("--port", "0", "--queues", "25"), stop=stop))
     )
     runner.start()
-    deadline = time.monotonic() + 10
-    out = ""
-    while not out and time.monotonic() < deadline:
-        time.sleep(0.05)
-        out = capsys.readouterr().out
+    printed: list[str] = []
+
+    def has_printed() -> bool:
+        printed.append(capsys.readouterr().out)
+        return bool("".join(printed))
+
+    until(has_printed, "the serving line", timeout=10)
+    out = "".join(printed)
     stop.set()
     runner.join(timeout=5)
     assert result == [0]

@@ -26,6 +26,7 @@ from queuewatch.stream import Journal
 from queuewatch.thresholds import Thresholds
 from queuewatch.tui.app import QueuewatchApp
 from queuewatch.tui.widgets import QueueTable
+from tests.clocks import until
 from tests.fakes import SteppedClock, sample_queues, wait_for, wait_for_snapshot
 from tests.redis_support import RedisServer
 from tests.test_collector import RacingClock, collecting, sim_connect
@@ -318,13 +319,7 @@ def test_a_wrong_password_is_said(redis_server: RedisServer, stream_keys: Stream
     thread = threading.Thread(target=feed.run)
     thread.start()
     try:
-        deadline = 30.0
-        import time
-
-        start = time.monotonic()
-        while not any(getattr(e, "kind", "") == "auth" for e in events):
-            assert time.monotonic() - start < deadline
-            time.sleep(0.01)
+        until(lambda: any(getattr(e, "kind", "") == "auth" for e in events), "an auth failure", 30)
     finally:
         feed.stop()
         thread.join(timeout=10)
